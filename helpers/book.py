@@ -1,0 +1,153 @@
+"""Keeping the book's notebooks in order: set-up cells, table of contents, re-execution.
+
+Command line (what ``make exercises`` and ``make execute`` call)::
+
+    python -m helpers.book sync NOTEBOOK...      # rewrite each Colab set-up cell from _config.yml
+    python -m helpers.book execute NOTEBOOK...   # re-run in a clean kernel, save outputs in place
+
+The repository URL is configured once, in ``_config.yml``; every notebook's hidden set-up cell
+is generated from it here, and a test checks that the committed cells match.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SETUP_TAG = "remove-cell"
+SETUP_MARKER = "# Colab set-up"
+
+__all__ = ["repo_url", "setup_cell_source", "toc_files", "sync_setup_cell", "execute"]
+
+
+def _load_yaml(path: Path) -> dict:
+    import yaml
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run this from the book's repository")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def repo_url(root: Path = ROOT) -> str:
+    """The repository URL from ``_config.yml`` (``repository.url``), without a trailing slash."""
+    url = (_load_yaml(root / "_config.yml").get("repository") or {}).get("url")
+    if not url:
+        raise ValueError(f"{root / '_config.yml'} has no repository.url")
+    return str(url).rstrip("/")
+
+
+def setup_cell_source(url: str) -> str:
+    """The hidden first code cell of every notebook: installs ``helpers`` in Colab if missing.
+
+    Elsewhere (JupyterLab with ``make lab``, the tests, the book build) it does nothing, so it
+    never touches a reader's own environment.
+    """
+    return (
+        f"{SETUP_MARKER} (hidden in the book): install the course package `helpers` when this\n"
+        "# notebook runs in Google Colab and the package is missing. Elsewhere it does nothing.\n"
+        "import importlib.util\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules and importlib.util.find_spec("helpers") is None:\n'
+        f'    %pip install --quiet "cnn-book @ git+{url}.git"'
+    )
+
+
+def toc_files(root: Path = ROOT) -> list[str]:
+    """Every file listed in ``_toc.yml`` (root, chapters and their sections), without suffix."""
+    toc = _load_yaml(root / "_toc.yml")
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return files
+
+
+def _setup_cell_index(nb) -> int | None:
+    for i, cell in enumerate(nb.cells[:4]):
+        if cell.cell_type == "code" and cell.source.startswith(SETUP_MARKER):
+            return i
+    return None
+
+
+def sync_setup_cell(path: Path, url: str) -> bool:
+    """Make the notebook's set-up cell match ``setup_cell_source(url)``. Returns True if changed.
+
+    The cell goes right after the title cell; an existing set-up cell is rewritten in place.
+    """
+    nb = nbformat.read(path, as_version=4)
+    source = setup_cell_source(url)
+    i = _setup_cell_index(nb)
+    if i is not None and nb.cells[i].source == source:
+        return False
+    if i is None:
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": [SETUP_TAG]})
+        nb.cells.insert(1, cell)
+    else:
+        nb.cells[i].source = source
+        tags = nb.cells[i].metadata.setdefault("tags", [])
+        if SETUP_TAG not in tags:
+            tags.append(SETUP_TAG)
+    nbformat.write(nb, path)
+    return True
+
+
+def execute(path: Path, *, timeout: int = 3600) -> None:
+    """Run a notebook top to bottom in a clean kernel and save its outputs in place.
+
+    Always in full mode (``CNN_BOOK_MODE=full``), in the notebook's folder, as JupyterLab would
+    run it.
+    """
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    os.environ["CNN_BOOK_MODE"] = "full"  # committed outputs always come from a full run
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(Path(path).parent)}},
+    )
+    print(f"executing {path} in full mode ...", flush=True)
+    client.execute()
+    nbformat.write(nb, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.book", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_sync = sub.add_parser("sync", help="rewrite the Colab set-up cell of each notebook")
+    p_sync.add_argument("notebooks", nargs="+", type=Path)
+    p_exec = sub.add_parser("execute", help="re-run notebooks and save their outputs")
+    p_exec.add_argument("notebooks", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "sync":
+        url = repo_url()
+        for path in args.notebooks:
+            if sync_setup_cell(path, url):
+                print(f"updated set-up cell: {path}")
+        return 0
+    for path in args.notebooks:
+        if path.parts and path.parts[0] == "exercises":
+            print(f"skipping {path}: exercise notebooks are generated without outputs")
+            continue
+        execute(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

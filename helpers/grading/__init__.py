@@ -1,0 +1,12 @@
+"""Exercise notebooks: generated from the solution notebooks (nbgrader's format) and graded.
+
+``solutions/NN_topic.ipynb`` is the single source of truth. It uses nbgrader's version-3 cell
+metadata (``solution``, ``grade``, ``grade_id``, ``points``, ``locked``) and
+``### BEGIN SOLUTION`` / ``### END SOLUTION`` regions, so an instructor can take it to nbgrader
+unchanged. ``python -m helpers.grading generate solutions exercises`` writes the student
+versions.
+"""
+
+from helpers.grading.generate import generate_exercise, generate_all, exercise_label
+
+__all__ = ["generate_exercise", "generate_all", "exercise_label"]

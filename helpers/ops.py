@@ -1,0 +1,224 @@
+"""Convolution and pooling written by hand in NumPy: the lesson, tested against PyTorch.
+
+Every function mirrors its ``torch.nn.functional`` namesake (``conv2d``, ``max_pool2d``,
+``avg_pool2d``) so that a reader can hold the two side by side. There is deliberately no torch
+in this module: it is the reference a student can read line by line.
+
+Like PyTorch, ``conv2d`` computes a *cross-correlation*: the kernel is not flipped.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from helpers.shapes import PaddingArg, resolve_padding
+
+IntOrPair = Union[int, tuple[int, int]]
+
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d"]
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checking shared by the functions below
+# --------------------------------------------------------------------------------------------
+
+
+def _as_array(value, name: str) -> np.ndarray:
+    """Turn array-likes (lists, NumPy arrays, CPU tensors) into a numeric ndarray."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # e.g. a CUDA tensor, which NumPy cannot read
+        raise TypeError(
+            f"{name} must be array-like (a list, NumPy array or CPU tensor); "
+            f"got {type(value).__name__}: {exc}"
+        ) from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold numbers; got an array of dtype {arr.dtype}")
+    return arr
+
+
+def _pair(value, name: str, *, minimum: int) -> tuple[int, int]:
+    """Turn ``3`` or ``(3, 2)`` into a pair of ints, each at least ``minimum``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{name} must be an int or a pair of ints (h, w); got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
+    return pair
+
+
+def _image_batch(x: np.ndarray, name: str = "x") -> np.ndarray:
+    """View a (H, W), (C, H, W) or (N, C, H, W) array as (N, C, H, W)."""
+    if x.ndim == 2:
+        return x[None, None]
+    if x.ndim == 3:
+        return x[None]
+    if x.ndim == 4:
+        return x
+    raise ValueError(
+        f"{name} must be 2-D (H, W), 3-D (C, H, W) or 4-D (N, C, H, W); got shape {x.shape}"
+    )
+
+
+def _shape_str(shape) -> str:
+    return "x".join(str(s) for s in shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Convolution
+# --------------------------------------------------------------------------------------------
+
+
+def conv2d(
+    x,
+    weight,
+    bias=None,
+    stride: IntOrPair = 1,
+    padding: PaddingArg = 0,
+) -> np.ndarray:
+    """Cross-correlate images with filters, exactly like ``torch.nn.functional.conv2d``.
+
+    Args:
+        x: ndarray[H, W], ndarray[C, H, W] or ndarray[N, C, H, W] -- the input image(s).
+        weight: ndarray[kh, kw], ndarray[C, kh, kw] (one filter) or ndarray[K, C, kh, kw]
+            (K filters). A 2-D kernel is allowed only for a single-channel input.
+        bias: None, a scalar, or ndarray[K] -- one value added to each filter's map.
+        stride: an int or a pair ``(sh, sw)``, at least 1.
+        padding: an int or a pair ``(ph, pw)`` of zeros added on both sides, or one of
+            ``"valid"`` (no padding), ``"same"`` (output ``ceil(I / S)`` with the lecture's
+            asymmetric ``P_start``/``P_end``, the extra zero going to the end) or ``"full"``
+            (``F - 1`` zeros on each side).
+
+    Returns:
+        The feature map(s). The output keeps only the axes the input had: ``N`` if ``x`` is
+        4-D, ``K`` if ``weight`` is 4-D. A 2-D image and a 2-D kernel give ndarray[H_out, W_out];
+        ndarray[N, C, H, W] with ndarray[K, C, kh, kw] gives ndarray[N, K, H_out, W_out].
+
+    Raises:
+        ValueError: wrong number of dimensions, channel mismatch, a kernel larger than the
+            padded input, a non-positive stride, negative padding or an unknown padding mode.
+        TypeError: arguments that are not numbers, ints or pairs of ints.
+    """
+    x = _as_array(x, "x")
+    weight = _as_array(weight, "weight")
+    xb = _image_batch(x)  # (N, C, H, W)
+    if weight.ndim == 2:
+        wb = weight[None, None]
+    elif weight.ndim == 3:
+        wb = weight[None]
+    elif weight.ndim == 4:
+        wb = weight
+    else:
+        raise ValueError(
+            "weight must be 2-D (kh, kw), 3-D (C, kh, kw) or 4-D (K, C, kh, kw); "
+            f"got shape {weight.shape}"
+        )
+    n, c, h, w = xb.shape
+    k, wc, kh, kw = wb.shape  # (K, C, kh, kw)
+    if wc != c:
+        raise ValueError(
+            f"channel mismatch: x has {c} channel(s) (shape {x.shape}) but weight expects "
+            f"{wc} (shape {weight.shape}); a filter needs one {kh}x{kw} slice per input channel"
+        )
+    if kh == 0 or kw == 0 or h == 0 or w == 0:
+        raise ValueError(f"empty input or kernel: x shape {x.shape}, weight shape {weight.shape}")
+    sh, sw = _pair(stride, "stride", minimum=1)
+    (pt, pb), (pl, pr) = resolve_padding(padding, (h, w), (kh, kw), (sh, sw))
+    hp, wp = h + pt + pb, w + pl + pr
+    if kh > hp or kw > wp:
+        raise ValueError(
+            f"kernel {kh}x{kw} is larger than the padded input {hp}x{wp} "
+            f"(input {h}x{w}, padding {padding!r}); use a smaller kernel or more padding"
+        )
+
+    xp = np.pad(xb, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N, C, Hp, Wp)
+    windows = sliding_window_view(xp, (kh, kw), axis=(2, 3))  # (N, C, Hp-kh+1, Wp-kw+1, kh, kw)
+    windows = windows[:, :, ::sh, ::sw]  # (N, C, H_out, W_out, kh, kw)
+    out = np.einsum("nchwij,kcij->nkhw", windows, wb)  # (N, K, H_out, W_out)
+
+    if bias is not None:
+        b = _as_array(bias, "bias")
+        if b.ndim == 0:
+            b = np.full(k, b)
+        if b.shape != (k,):
+            raise ValueError(
+                f"bias must be a scalar or hold one value per filter ({k}); got shape {b.shape}"
+            )
+        out = out + b[None, :, None, None]
+
+    if x.ndim < 4:
+        out = out[0]  # drop N
+        if weight.ndim < 4:
+            out = out[0]  # drop K
+    elif weight.ndim < 4:
+        out = out[:, 0]  # drop K, keep N
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Pooling
+# --------------------------------------------------------------------------------------------
+
+
+def _pool_windows(x, kernel_size: IntOrPair, stride: IntOrPair | None):
+    """Return (windows[N, C, H_out, W_out, kh, kw], original ndim) for pooling."""
+    x = _as_array(x, "x")
+    xb = _image_batch(x)
+    kh, kw = _pair(kernel_size, "kernel_size", minimum=1)
+    sh, sw = _pair(kernel_size if stride is None else stride, "stride", minimum=1)
+    h, w = xb.shape[-2:]
+    if kh > h or kw > w:
+        raise ValueError(
+            f"kernel_size {kh}x{kw} is larger than the input {h}x{w} (x shape {x.shape})"
+        )
+    windows = sliding_window_view(xb, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    return windows, x.ndim
+
+
+def _unbatch(out: np.ndarray, ndim: int) -> np.ndarray:
+    return out[0, 0] if ndim == 2 else out[0] if ndim == 3 else out
+
+
+def max_pool2d(x, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> np.ndarray:
+    """Take the maximum of each window, like ``torch.nn.functional.max_pool2d``.
+
+    Args:
+        x: ndarray[H, W], ndarray[C, H, W] or ndarray[N, C, H, W]. Channels are pooled
+            separately.
+        kernel_size: an int or a pair ``(kh, kw)``.
+        stride: an int or a pair; defaults to ``kernel_size`` (non-overlapping windows).
+
+    Returns:
+        ndarray with the same leading axes as ``x`` and spatial size
+        ``floor((I - F) / S) + 1`` along each axis (PyTorch's floor semantics: a partial
+        window at the edge is dropped).
+    """
+    windows, ndim = _pool_windows(x, kernel_size, stride)
+    return _unbatch(windows.max(axis=(-2, -1)), ndim)  # (N, C, H_out, W_out)
+
+
+def avg_pool2d(x, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> np.ndarray:
+    """Average each window, like ``torch.nn.functional.avg_pool2d``.
+
+    Args:
+        x: ndarray[H, W], ndarray[C, H, W] or ndarray[N, C, H, W].
+        kernel_size: an int or a pair ``(kh, kw)``.
+        stride: an int or a pair; defaults to ``kernel_size``.
+
+    Returns:
+        ndarray of window means (floating point), shaped like :func:`max_pool2d`'s output.
+    """
+    windows, ndim = _pool_windows(x, kernel_size, stride)
+    return _unbatch(windows.mean(axis=(-2, -1)), ndim)  # (N, C, H_out, W_out)
