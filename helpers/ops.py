@@ -18,7 +18,14 @@ from helpers.shapes import PaddingArg, resolve_padding
 
 IntOrPair = Union[int, tuple[int, int]]
 
-__all__ = ["conv2d", "max_pool2d", "avg_pool2d"]
+__all__ = [
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "conv2d_backward",
+    "max_pool2d_backward",
+    "avg_pool2d_backward",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,3 +229,143 @@ def avg_pool2d(x, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> np
     """
     windows, ndim = _pool_windows(x, kernel_size, stride)
     return _unbatch(windows.mean(axis=(-2, -1)), ndim)  # (N, C, H_out, W_out)
+
+
+# --------------------------------------------------------------------------------------------
+# Gradients (backpropagation), written as the lecture derives them
+# --------------------------------------------------------------------------------------------
+
+
+def _dilate(grad: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
+    """Insert ``stride - 1`` zeros between neighbouring values along the last two axes."""
+    sh, sw = stride
+    if (sh, sw) == (1, 1):
+        return grad
+    n, k, ho, wo = grad.shape
+    out = np.zeros((n, k, (ho - 1) * sh + 1, (wo - 1) * sw + 1), dtype=grad.dtype)
+    out[:, :, ::sh, ::sw] = grad
+    return out
+
+
+def conv2d_backward(
+    x,
+    weight,
+    grad_out,
+    stride: IntOrPair = 1,
+    padding: PaddingArg = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of a loss through :func:`conv2d`, from the gradient of its output.
+
+    The lecture's two results, for stride 1 (a stride ``S`` first spreads ``delta`` out with
+    ``S - 1`` zeros between its values):
+
+    * ``dE/dF`` is a *valid cross-correlation* of the (padded) input ``X`` with ``delta``;
+    * ``dE/dX`` is a *full convolution* of ``delta`` with the filter: a full-padded
+      cross-correlation with the filter flipped by 180 degrees.
+
+    Args:
+        x: ndarray[N, C, H, W], the forward input.
+        weight: ndarray[K, C, kh, kw], the filters.
+        grad_out: ndarray[N, K, H_out, W_out], ``delta = dE/d(output)``.
+        stride, padding: as given to :func:`conv2d`.
+
+    Returns:
+        ``(grad_x[N, C, H, W], grad_weight[K, C, kh, kw], grad_bias[K])``.
+    """
+    x = _as_array(x, "x")
+    weight = _as_array(weight, "weight")
+    grad_out = _as_array(grad_out, "grad_out")
+    if x.ndim != 4 or weight.ndim != 4 or grad_out.ndim != 4:
+        raise ValueError(
+            "conv2d_backward needs 4-D arrays: x (N, C, H, W), weight (K, C, kh, kw), "
+            f"grad_out (N, K, H_out, W_out); got shapes {x.shape}, {weight.shape}, {grad_out.shape}"
+        )
+    n, c, h, w = x.shape
+    k, _, kh, kw = weight.shape
+    sh, sw = _pair(stride, "stride", minimum=1)
+    (pt, pb), (pl, pr) = resolve_padding(padding, (h, w), (kh, kw), (sh, sw))
+    expected = conv2d(np.zeros((1,) + x.shape[1:]), weight, stride=(sh, sw), padding=padding).shape[1:]
+    if grad_out.shape != (n,) + expected:
+        raise ValueError(
+            f"grad_out must have the forward output's shape {(n,) + expected}; got {grad_out.shape}"
+        )
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))  # (N, C, Hp, Wp)
+    hp, wp = xp.shape[-2:]
+    delta = _dilate(grad_out, (sh, sw))  # (N, K, Hd, Wd)
+    hd, wd = delta.shape[-2:]
+
+    # dE/dF: valid cross-correlation of X with delta, summed over the batch. Batch and channel
+    # axes swap roles: "images" are the C input channels, "filters" the K maps of delta.
+    gw = conv2d(xp.transpose(1, 0, 2, 3), delta.transpose(1, 0, 2, 3))  # (C, K, Hp-Hd+1, Wp-Wd+1)
+    grad_weight = gw.transpose(1, 0, 2, 3)[:, :, :kh, :kw]  # rows a stride skipped are not used
+
+    # dE/dX: full convolution of delta with the filter = cross-correlation with the flipped one
+    flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, K, kh, kw)
+    gxp = conv2d(delta, flipped, padding="full")  # (N, C, Hd+kh-1, Wd+kw-1)
+    # input rows/cols that no window reached (stride remainder) get zero gradient
+    gxp = np.pad(gxp, ((0, 0), (0, 0), (0, hp - gxp.shape[2]), (0, wp - gxp.shape[3])))
+    grad_x = gxp[:, :, pt : pt + h, pl : pl + w]
+
+    grad_bias = grad_out.sum(axis=(0, 2, 3))  # (K,)
+    return grad_x, grad_weight, grad_bias
+
+
+def _pool_backward_setup(x, grad_out, kernel_size, stride):
+    windows, ndim = _pool_windows(x, kernel_size, stride)
+    grad = _image_batch(_as_array(grad_out, "grad_out"), "grad_out")
+    if grad.shape != windows.shape[:4]:
+        expected = _unbatch(np.empty(windows.shape[:4]), ndim).shape
+        raise ValueError(
+            f"grad_out must have the pooled output's shape {expected}; "
+            f"got {np.shape(grad_out)}"
+        )
+    kh, kw = windows.shape[-2:]
+    sh, sw = _pair(kernel_size if stride is None else stride, "stride", minimum=1)
+    return windows, grad, ndim, (kh, kw), (sh, sw)
+
+
+def max_pool2d_backward(x, grad_out, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> np.ndarray:
+    """Gradient through :func:`max_pool2d`: each window's gradient goes to its arg-max only.
+
+    Overlapping windows add up. With ties, the first maximum in reading order gets it
+    (as in PyTorch).
+
+    Args:
+        x: the forward input, ndarray[H, W], [C, H, W] or [N, C, H, W].
+        grad_out: gradient of the pooled output (same leading axes as ``x``).
+        kernel_size, stride: as given to :func:`max_pool2d`.
+
+    Returns:
+        ``dE/dx``, shaped like ``x``; zero wherever no window took its maximum.
+    """
+    windows, grad, ndim, (kh, kw), (sh, sw) = _pool_backward_setup(x, grad_out, kernel_size, stride)
+    n, c, ho, wo = grad.shape
+    flat = windows.reshape(n, c, ho, wo, kh * kw).argmax(axis=-1)  # (N, C, H_out, W_out)
+    rows = np.arange(ho)[:, None] * sh + flat // kw  # input row of each window's max
+    cols = np.arange(wo)[None, :] * sw + flat % kw
+    nn_, cc = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+    grad_x = np.zeros(_image_batch(_as_array(x, "x")).shape, dtype=np.result_type(grad, float))
+    np.add.at(grad_x, (nn_[..., None, None], cc[..., None, None], rows, cols), grad)
+    return _unbatch(grad_x, ndim)
+
+
+def avg_pool2d_backward(x, grad_out, kernel_size: IntOrPair, stride: IntOrPair | None = None) -> np.ndarray:
+    """Gradient through :func:`avg_pool2d`: each window's gradient is spread equally over it.
+
+    Args:
+        x: the forward input, ndarray[H, W], [C, H, W] or [N, C, H, W].
+        grad_out: gradient of the pooled output.
+        kernel_size, stride: as given to :func:`avg_pool2d`.
+
+    Returns:
+        ``dE/dx``, shaped like ``x``: every input pixel receives ``grad / (kh * kw)`` from each
+        window it belongs to.
+    """
+    windows, grad, ndim, (kh, kw), (sh, sw) = _pool_backward_setup(x, grad_out, kernel_size, stride)
+    ho, wo = grad.shape[-2:]
+    grad_x = np.zeros(_image_batch(_as_array(x, "x")).shape, dtype=np.result_type(grad, float))
+    share = grad / (kh * kw)  # (N, C, H_out, W_out)
+    for i in range(kh):
+        for j in range(kw):
+            grad_x[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += share
+    return _unbatch(grad_x, ndim)
