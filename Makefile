@@ -9,13 +9,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb solutions/*.ipynb)
 
-.PHONY: help install book test exercises execute lab lock clean
+.PHONY: help install book test exercises execute grade lab lock clean
 
 help:
 	@echo "make book       build the HTML book into _build/html (warnings are errors)"
 	@echo "make test       run the unit and notebook tests (quick mode, offline)"
 	@echo "make exercises  regenerate exercises/ from solutions/ and refresh set-up cells"
 	@echo "make execute    re-run chapters and solutions in full mode, saving their outputs"
+	@echo "make grade      grade submissions: make grade SOURCE=solutions/02_x.ipynb SUBMISSIONS='dir/*.ipynb'"
 	@echo "make lab        open the notebooks in JupyterLab"
 
 install: $(STAMP)
@@ -41,6 +42,12 @@ exercises: $(STAMP)
 
 execute: $(STAMP)
 	$(BIN)/python -m helpers.book execute $(or $(NB),$(NOTEBOOKS))
+
+OUT  ?= gradebook.csv
+JOBS ?= 2
+grade: $(STAMP)
+	@test -n "$(SOURCE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SOURCE=solutions/NN_topic.ipynb SUBMISSIONS='folder/*.ipynb' [OUT=gradebook.csv] [JOBS=2]"; exit 2; }
+	$(BIN)/python -m helpers.grading grade --source $(SOURCE) --out $(OUT) --jobs $(JOBS) $(SUBMISSIONS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

@@ -6,10 +6,13 @@ Modules, one job each:
 * ``helpers.functional`` and ``helpers.gradcheck`` -- activations, losses, their gradients, and
   the finite-difference check;
 * ``helpers.shapes`` -- output sizes, padding and parameter counts;
+* ``helpers.mlp`` -- dense networks and pixel shuffling for Part I;
+* ``helpers.layers`` -- activations, normalisation, losses and measurements for Part III;
+* ``helpers.tinycnn`` -- a tiny NumPy CNN with a hand-written training step (Parts IV-V);
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
-* ``helpers.grading`` -- exercise generation from solutions (and, later, grading).
+* ``helpers.grading`` -- exercise notebooks generated from solutions, and the grader.
 """
 
 from helpers.checks import CheckFailed, NotDoneYet, check, check_function
@@ -25,6 +28,36 @@ from helpers.functional import (
 )
 from helpers.gradcheck import gradient_check, numerical_gradient
 from helpers.images import sample_photo
+from helpers.layers import (
+    ACTIVATIONS,
+    activation,
+    activation_derivative,
+    activation_stds,
+    batch_norm,
+    best_epoch,
+    binary_cross_entropy_with_logits,
+    dead_relu_fraction,
+    deep_mlp,
+    dropout,
+    elu,
+    gradient_norms_per_layer,
+    group_norm,
+    leaky_relu,
+    leaky_relu_backward,
+    optimizer_path,
+    plot_activation,
+    plot_paths,
+    plot_per_layer,
+    sigmoid_focal_loss,
+)
+from helpers.mlp import (
+    mlp,
+    mlp_param_count,
+    pixel_permutation,
+    shuffle_pixels,
+    unshuffle_pixels,
+    weights_and_biases,
+)
 from helpers.ops import (
     avg_pool2d,
     avg_pool2d_backward,
@@ -33,6 +66,7 @@ from helpers.ops import (
     max_pool2d,
     max_pool2d_backward,
 )
+from helpers.tinycnn import TinyCNN, accuracy, make_bars, train_classifier
 from helpers.shapes import (
     conv_output_size,
     conv_params,
@@ -46,10 +80,19 @@ from helpers.shapes import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACTIVATIONS",
     "CheckFailed",
     "NotDoneYet",
+    "TinyCNN",
+    "accuracy",
+    "activation",
+    "activation_derivative",
+    "activation_stds",
     "avg_pool2d",
     "avg_pool2d_backward",
+    "batch_norm",
+    "best_epoch",
+    "binary_cross_entropy_with_logits",
     "check",
     "check_function",
     "conv2d",
@@ -60,20 +103,41 @@ __all__ = [
     "cross_entropy",
     "cross_entropy_backward",
     "data_root",
+    "dead_relu_fraction",
+    "deep_mlp",
     "dense_params",
+    "dropout",
+    "elu",
     "gradient_check",
+    "gradient_norms_per_layer",
+    "group_norm",
     "is_quick",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "make_bars",
     "max_pool2d",
     "max_pool2d_backward",
+    "mlp",
+    "mlp_param_count",
     "mode",
     "numerical_gradient",
+    "optimizer_path",
+    "pixel_permutation",
+    "plot_activation",
+    "plot_paths",
+    "plot_per_layer",
     "pool_params",
     "receptive_field",
     "relu",
     "relu_backward",
     "same_padding",
     "sample_photo",
+    "shuffle_pixels",
     "sigmoid",
     "sigmoid_backward",
+    "sigmoid_focal_loss",
     "softmax",
+    "train_classifier",
+    "unshuffle_pixels",
+    "weights_and_biases",
 ]

@@ -119,6 +119,7 @@ def execute(path: Path, *, timeout: int = 3600) -> None:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=False,  # no timestamps in cell metadata: re-running changes only outputs
         resources={"metadata": {"path": str(Path(path).parent)}},
     )
     print(f"executing {path} in full mode ...", flush=True)

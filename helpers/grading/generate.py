@@ -11,7 +11,7 @@ In every cell nbgrader marks as a solution (``metadata.nbgrader.solution``), eac
 * in a markdown cell the region becomes ``YOUR ANSWER HERE`` (nbgrader's own stub).
 
 ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are removed, outputs and
-execution counts cleared, and the title's " — solutions" suffix dropped. Everything else,
+execution counts and timings cleared, and the title's " — solutions" suffix dropped. Everything else,
 nbgrader metadata and cell ids included, is kept, so that the result is deterministic and a test
 can compare the committed exercises with a fresh generation.
 """
@@ -112,6 +112,7 @@ def generate_exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
                     cell.source = _replace_regions(
                         cell.source, BEGIN, END, lambda r, ind: [f"{ind}YOUR ANSWER HERE"]
                     )
+            cell.metadata.pop("execution", None)  # run timings of the solution notebook
             if cell.cell_type == "code":
                 cell.source = _replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, lambda r, i: [])
                 cell.outputs = []

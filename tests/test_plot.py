@@ -1,0 +1,220 @@
+"""helpers.plot: every figure has titles and labels, shows the numbers it claims, rejects bad input."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+from helpers.kernels import KERNELS  # noqa: E402
+from helpers.ops import conv2d  # noqa: E402
+from helpers.plot import format_number, plot_conv_step, show_images, show_matrix  # noqa: E402
+
+X4 = np.array([[7, 2, 3, 3, 8], [4, 5, 3, 8, 4], [3, 3, 2, 8, 4], [2, 8, 7, 2, 7], [5, 4, 4, 5, 4]])
+X5 = np.array([[60, 113, 56, 139, 85], [73, 121, 54, 84, 128], [131, 99, 70, 129, 127],
+               [80, 57, 115, 69, 134], [104, 126, 123, 95, 130]])
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def _red_boxes(ax):
+    return [p for p in ax.patches if isinstance(p, Rectangle) and not p.get_fill()]
+
+
+# ---------------------------------------------------------------------------------------------
+# format_number and show_matrix
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value,text", [(6, "6"), (-6.0, "-6"), (1 / 9, "0.11"), (-0.5, "-0.5"),
+                                        (114.0, "114"), (2.345, "2.35")])
+def test_format_number(value, text):
+    assert format_number(value) == text
+
+
+def test_show_matrix_annotates_every_cell_with_title_labels_and_colorbar():
+    a = np.arange(12).reshape(3, 4) - 5
+    ax = show_matrix(a, title="my matrix")
+    assert ax.get_title() == "my matrix"
+    assert ax.get_xlabel() == "column" and ax.get_ylabel() == "row"
+    assert [t.get_text() for t in ax.texts] == [format_number(v) for v in a.ravel()]
+    assert len(ax.figure.axes) == 2  # the matrix and its colour bar
+    image = ax.images[0]
+    np.testing.assert_array_equal(image.get_array(), a)
+    # both signs: diverging map centred on zero
+    assert image.get_cmap().name == "RdBu_r"
+    assert image.norm.vmin == -image.norm.vmax == -6
+
+
+def test_show_matrix_default_title_text_contrast_and_positive_colormap():
+    ax = show_matrix(np.array([[0.0, 10.0]]), colorbar=False)
+    assert ax.get_title() == "1×2 matrix"
+    assert len(ax.figure.axes) == 1
+    assert ax.images[0].get_cmap().name == "viridis"
+    # viridis is dark at 0 (white text) and light at the top (black text)
+    assert [t.get_color() for t in ax.texts] == ["white", "black"]
+
+
+def test_show_matrix_draws_into_given_axes_and_skips_numbers_when_large():
+    fig, ax = plt.subplots()
+    returned = show_matrix(np.random.default_rng(0).random((40, 30)), ax, annotate=True)
+    assert returned is ax and not ax.texts
+
+
+def test_show_matrix_constant_matrix_gets_valid_limits():
+    ax = show_matrix(np.full((3, 3), 1 / 9), colorbar=False)
+    norm = ax.images[0].norm
+    assert norm.vmin == 0 and norm.vmax == pytest.approx(1 / 9)
+    ax = show_matrix(np.zeros((2, 2)), colorbar=False)
+    assert (ax.images[0].norm.vmin, ax.images[0].norm.vmax) == (-1, 1)
+
+
+@pytest.mark.parametrize("bad,error", [(np.zeros((2, 2, 2)), ValueError), (np.zeros(3), ValueError),
+                                       (np.zeros((0, 3)), ValueError), ([["a", "b"]], TypeError)])
+def test_show_matrix_rejects_bad_input(bad, error):
+    with pytest.raises(error, match="a must be"):
+        show_matrix(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# plot_conv_step
+# ---------------------------------------------------------------------------------------------
+
+
+def test_plot_conv_step_valid_shows_window_kernel_and_output_value():
+    axes = plot_conv_step(X4, KERNELS["vertical edge"], row=0, col=0)
+    assert len(axes) == 3
+    ax_in, ax_k, ax_out = axes
+    out = conv2d(X4, KERNELS["vertical edge"])
+    assert ax_in.get_title() == "input 5×5" and ax_k.get_title() == "kernel 3×3"
+    assert ax_out.get_title() == f"output 3×3\nout[0, 0] = {format_number(out[0, 0])}"
+    for ax in axes:
+        assert ax.get_xlabel() and ax.get_ylabel()
+    np.testing.assert_array_equal(ax_out.images[0].get_array(), out)
+    (window,) = _red_boxes(ax_in)
+    assert window.get_xy() == (-0.5, -0.5) and (window.get_width(), window.get_height()) == (3, 3)
+    caption = ax_in.figure.get_supxlabel()
+    assert caption.endswith(f"= {format_number(out[0, 0])}")
+    assert "7·1 + 2·0 + 3·(-1)" in caption
+
+
+def test_plot_conv_step_stride_moves_the_window_by_the_stride():
+    axes = plot_conv_step(X4, KERNELS["vertical edge"], row=1, col=1, stride=2)
+    out = conv2d(X4, KERNELS["vertical edge"], stride=2)
+    (window,) = _red_boxes(axes[0])
+    assert window.get_xy() == (2 - 0.5, 2 - 0.5)
+    (cell,) = _red_boxes(axes[2])
+    assert cell.get_xy() == (0.5, 0.5)
+    assert axes[0].figure.get_supxlabel().endswith(f"= {format_number(out[1, 1])}")
+
+
+@pytest.mark.parametrize("padding,n_pad_cells", [(1, 7 * 7 - 25), ("same", 7 * 7 - 25), ("full", 9 * 9 - 25),
+                                                 ((0, 2), 5 * 9 - 25)])
+def test_plot_conv_step_shades_padding(padding, n_pad_cells):
+    axes = plot_conv_step(X5, KERNELS["sharpen"], padding=padding)
+    hatched = [p for p in axes[0].patches if p.get_hatch() == "//"]
+    assert len(hatched) == n_pad_cells
+    assert "padding" in axes[0].get_title()
+    out = conv2d(X5, KERNELS["sharpen"], padding=padding)
+    np.testing.assert_array_equal(axes[2].images[0].get_array(), out)
+
+
+def test_plot_conv_step_same_padding_example_top_left_is_114():
+    axes = plot_conv_step(X5, KERNELS["sharpen"], padding=1)
+    expected = conv2d(X5, KERNELS["sharpen"], padding=1)[0, 0]
+    assert axes[2].get_title().endswith(f"= {format_number(expected)}")
+    assert axes[0].figure.get_supxlabel().endswith(f"= {format_number(expected)}")
+
+
+def test_plot_conv_step_uses_given_out_and_bias_and_axes():
+    fig, axs = plt.subplots(1, 3)
+    out = conv2d(X4, KERNELS["X"], bias=2.0)
+    returned = plot_conv_step(X4, KERNELS["X"], out, 2, 1, axes=axs, bias=2.0)
+    assert list(returned) == list(axs)
+    assert "+ bias 2 =" in fig.get_supxlabel()
+    assert fig.get_supxlabel().endswith(f"= {format_number(out[2, 1])}")
+
+
+def test_plot_conv_step_large_kernel_summarises_the_sum():
+    rng = np.random.default_rng(0)
+    x, k = rng.integers(0, 5, (30, 20)), np.ones((5, 5))
+    axes = plot_conv_step(x, k, row=3, col=4)
+    assert "sum of 25 products" in axes[0].figure.get_supxlabel()
+    assert not axes[0].texts  # 30 rows: too many to annotate
+
+
+def test_plot_conv_step_rejects_bad_input():
+    k = KERNELS["sharpen"]
+    with pytest.raises(ValueError, match="out must have the convolution's output shape"):
+        plot_conv_step(X5, k, out=np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="row, col must index"):
+        plot_conv_step(X5, k, row=3, col=0)
+    with pytest.raises(ValueError, match="row, col must index"):
+        plot_conv_step(X5, k, row=0, col=-1)
+    with pytest.raises(ValueError, match="x must be"):
+        plot_conv_step(np.zeros((3, 5, 5)), k)
+    with pytest.raises(ValueError, match="kernel must be"):
+        plot_conv_step(X5, np.ones(3))
+    with pytest.raises(ValueError, match="padding"):
+        plot_conv_step(X5, k, padding="wide")
+    fig, axs = plt.subplots(1, 2)
+    with pytest.raises(ValueError, match="three axes"):
+        plot_conv_step(X5, k, axes=axs)
+
+
+# ---------------------------------------------------------------------------------------------
+# show_images
+# ---------------------------------------------------------------------------------------------
+
+
+def test_show_images_grid_titles_labels_colorbars_and_hidden_spares():
+    rng = np.random.default_rng(1)
+    images = [rng.random((8, 8)) for _ in range(4)]
+    axes = show_images(images, titles=["a", "b", "c", "d"], ncols=3, suptitle="grid")
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c", "d"]
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
+    fig = axes[0].figure
+    assert fig.get_suptitle() == "grid"
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 4 + 4  # four images and their colour bars; two spare panels hidden
+
+
+def test_show_images_signed_images_are_centred_and_robust_clips_outliers():
+    img = np.zeros((20, 20))
+    img[0, 0], img[1, 1] = 1000.0, -3.0
+    img[2:, :] = np.linspace(-1, 1, 18 * 20).reshape(18, 20)
+    (ax,) = show_images([img], cmap="RdBu_r", colorbar=False)
+    assert ax.images[0].norm.vmin == -1000 and ax.images[0].norm.vmax == 1000
+    (ax,) = show_images([img], cmap="RdBu_r", colorbar=False, robust=True)
+    lo, hi = ax.images[0].norm.vmin, ax.images[0].norm.vmax
+    assert lo == -hi and hi < 2  # the single outlier no longer sets the scale
+
+
+def test_show_images_into_given_axes_with_one_cmap_per_image():
+    fig, axs = plt.subplots(2, 2)
+    axes = show_images([np.eye(3), -np.eye(3)], cmap=["gray", "RdBu_r"], axes=axs, colorbar=False)
+    assert [ax.images[0].get_cmap().name for ax in axes] == ["gray", "RdBu_r"]
+    assert [ax.get_title() for ax in axes] == ["image 0", "image 1"]
+
+
+def test_show_images_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least one image"):
+        show_images([])
+    with pytest.raises(ValueError, match="one title per image"):
+        show_images([np.eye(2)], titles=["a", "b"])
+    with pytest.raises(ValueError, match="one per image"):
+        show_images([np.eye(2)] * 2, cmap=["gray"])
+    with pytest.raises(ValueError, match=r"images\[1\] must be"):
+        show_images([np.eye(2), np.zeros(4)])
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="at least 2 axes"):
+        show_images([np.eye(2)] * 2, axes=[ax])

@@ -1,0 +1,188 @@
+"""helpers.widgets.conv_explorer driven from code, and the kernel table it shares with the book."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import helpers.widgets as widgets_module  # noqa: E402
+from helpers.kernels import KERNELS, get_kernel, parse_kernel  # noqa: E402
+from helpers.ops import conv2d  # noqa: E402
+from helpers.widgets import DEFAULT_IMAGE, PADDING_CHOICES, conv_explorer  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------------------------
+
+
+def test_kernel_table_holds_the_presets_read_only():
+    for name in ["identity", "vertical edge", "horizontal edge", "sharpen", "Laplacian edge",
+                 "box blur", "Sobel x", "Sobel y"]:
+        assert KERNELS[name].shape == (3, 3)
+    np.testing.assert_array_equal(KERNELS["Laplacian edge"], [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
+    np.testing.assert_array_equal(KERNELS["horizontal edge"], KERNELS["vertical edge"].T)
+    assert KERNELS["box blur"].sum() == pytest.approx(1.0)
+    assert KERNELS["Laplacian edge"].sum() == 0 and KERNELS["Sobel x"].sum() == 0
+    with pytest.raises(ValueError):
+        KERNELS["sharpen"][1, 1] = 0  # the arrays are read-only
+    with pytest.raises(TypeError):
+        KERNELS["mine"] = np.eye(3)  # and so is the table
+
+
+def test_get_kernel_returns_a_writable_copy():
+    k = get_kernel("sharpen")
+    k[1, 1] = 0
+    assert KERNELS["sharpen"][1, 1] == 5
+    with pytest.raises(ValueError, match="unknown kernel 'blur'"):
+        get_kernel("blur")
+    with pytest.raises(TypeError, match="name must be"):
+        get_kernel(3)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1 0 -1; 1 0 -1; 1 0 -1", [[1, 0, -1]] * 3),
+    ("0.5, 0.5", [[0.5, 0.5]]),
+    ("1 2\n3 4\n", [[1, 2], [3, 4]]),
+    (" 2 ;; 3 ", [[2], [3]]),
+])
+def test_parse_kernel(text, expected):
+    np.testing.assert_array_equal(parse_kernel(text), np.array(expected, dtype=float))
+
+
+@pytest.mark.parametrize("text,message", [("", "empty"), (" ; ", "empty"), ("1 2; 3", "same length"),
+                                          ("1 x", "row 1"), ("1; 2; a", "row 3")])
+def test_parse_kernel_rejects_bad_text(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_kernel(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# the explorer
+# ---------------------------------------------------------------------------------------------
+
+
+def test_default_explorer_shows_the_valid_vertical_edge_example():
+    e = conv_explorer()
+    expected = conv2d(DEFAULT_IMAGE, KERNELS["vertical edge"])
+    np.testing.assert_array_equal(e.output_map, expected)
+    assert e.output_map.shape == (3, 3) and e.position.max == 8 and e.play.max == 8
+    assert e.row_col == (0, 0)
+    assert f"out[0, 0] = {expected[0, 0]:g}" in e.message.value
+    assert bytes(e.picture.value).startswith(PNG_MAGIC)
+    assert e.kernel_text.disabled
+    assert set(e.padding.options) == set(PADDING_CHOICES)
+
+
+def test_explorer_computes_with_helpers_ops_conv2d(monkeypatch):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return conv2d(*args, **kwargs)
+
+    monkeypatch.setattr(widgets_module, "conv2d", spy)
+    e = conv_explorer()
+    e.stride.value = 2
+    assert calls[-1] == {"stride": 2, "padding": 0}
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("padding", PADDING_CHOICES)
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_changing_stride_and_padding_recomputes_the_map(stride, padding):
+    e = conv_explorer()
+    before = bytes(e.picture.value)
+    e.padding.value = padding
+    e.stride.value = stride
+    expected = conv2d(DEFAULT_IMAGE, KERNELS["vertical edge"], stride=stride, padding=padding)
+    np.testing.assert_array_equal(e.output_map, expected)
+    assert e.position.max == expected.size - 1
+    assert f"output {expected.shape[0]}×{expected.shape[1]}" in e.message.value
+    if (stride, padding) != (1, 0):
+        assert bytes(e.picture.value) != before
+
+
+def test_stepping_the_position_moves_the_window_and_updates_the_message():
+    e = conv_explorer(padding="same")
+    expected = conv2d(DEFAULT_IMAGE, KERNELS["vertical edge"], padding="same")  # (5, 5)
+    pictures = {bytes(e.picture.value)}
+    for position in (1, 7, 24):
+        e.position.value = position
+        row, col = divmod(position, 5)
+        assert e.row_col == (row, col)
+        assert f"out[{row}, {col}] = {expected[row, col]:g}" in e.message.value
+        pictures.add(bytes(e.picture.value))
+    assert len(pictures) == 4  # every step drew a different picture
+
+
+def test_shrinking_output_clamps_the_position():
+    e = conv_explorer(padding="full")  # 7x7 output
+    e.position.value = 48
+    e.stride.value = 3  # 3x3 output
+    assert e.position.value == 8 and e.row_col == (2, 2)
+    expected = conv2d(DEFAULT_IMAGE, KERNELS["vertical edge"], stride=3, padding="full")
+    assert f"out[2, 2] = {expected[2, 2]:g}" in e.message.value
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_every_preset_kernel(name):
+    e = conv_explorer()
+    e.kernel_name.value = name
+    np.testing.assert_allclose(e.output_map, conv2d(DEFAULT_IMAGE, KERNELS[name]))
+    np.testing.assert_array_equal(e.current_kernel, KERNELS[name])
+
+
+def test_custom_kernel_from_text_and_errors_keep_the_last_good_state():
+    e = conv_explorer()
+    e.kernel_name.value = "custom"
+    assert not e.kernel_text.disabled
+    np.testing.assert_array_equal(e.output_map, conv2d(DEFAULT_IMAGE, parse_kernel(e.kernel_text.value)))
+    e.kernel_text.value = "1 2; 3 4"
+    np.testing.assert_array_equal(e.output_map, conv2d(DEFAULT_IMAGE, [[1, 2], [3, 4]]))
+    assert e.output_map.shape == (4, 4)
+    good_map, good_picture = e.output_map.copy(), bytes(e.picture.value)
+
+    e.kernel_text.value = "1 2; 3"
+    assert "cannot convolve" in e.message.value and "same length" in e.message.value
+    np.testing.assert_array_equal(e.output_map, good_map)
+    assert bytes(e.picture.value) == good_picture
+
+    e.kernel_text.value = "; ".join(["1 1 1 1 1 1 1"] * 7)  # 7x7 kernel on a 5x5 image
+    assert "larger than the padded input" in e.message.value
+    e.padding.value = "full"  # 6 zeros a side: now it fits
+    assert e.output_map.shape == (11, 11)
+    assert "cannot" not in e.message.value
+
+    e.kernel_name.value = "sharpen"
+    assert e.kernel_text.disabled
+
+
+def test_explorer_on_a_non_square_image():
+    image = np.arange(42.0).reshape(6, 7)
+    e = conv_explorer(image, kernel="Sobel y", stride=2, padding=1)
+    expected = conv2d(image, KERNELS["Sobel y"], stride=2, padding=1)
+    np.testing.assert_array_equal(e.output_map, expected)
+    e.position.value = expected.size - 1
+    assert e.row_col == (expected.shape[0] - 1, expected.shape[1] - 1)
+    image[0, 0] = 1000  # the explorer keeps its own copy
+    np.testing.assert_array_equal(e.output_map, expected)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"image": np.zeros((2, 5, 5))}, "image must be"),
+    ({"kernel": "blur"}, "kernel must be one of"),
+    ({"stride": 0}, "stride must be"),
+    ({"stride": True}, "stride must be"),
+    ({"padding": 3}, "padding must be one of"),
+    ({"padding": "wide"}, "padding must be one of"),
+])
+def test_explorer_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        conv_explorer(**kwargs)
