@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SETUP_TAG = "remove-cell"
 SETUP_MARKER = "# Colab set-up"
 
-__all__ = ["repo_url", "setup_cell_source", "toc_files", "sync_setup_cell", "execute"]
+__all__ = ["repo_url", "setup_cell_source", "toc_files", "sync_setup_cell", "execute", "strip_widget_state"]
 
 
 def _load_yaml(path: Path) -> dict:
@@ -120,11 +120,25 @@ def execute(path: Path, *, timeout: int = 3600) -> None:
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,  # no timestamps in cell metadata: re-running changes only outputs
+        store_widget_state=False,
         resources={"metadata": {"path": str(Path(path).parent)}},
     )
     print(f"executing {path} in full mode ...", flush=True)
     client.execute()
+    strip_widget_state(nb)
     nbformat.write(nb, path)
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widget_state(nb) -> None:
+    """Drop saved ipywidgets state and views: the static book cannot run them (and would load a
+    widget manager from a CDN), while JupyterLab and Colab recreate them when the cell runs."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,3 +112,13 @@ def test_untouched_exercise_runs_and_every_check_says_not_done(path, tmp_path):
         elif errors:
             problems.append(f"cell {i} raised {errors[0].ename}: {errors[0].evalue}")
     assert not problems, f"{_rel(path)}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_rel)
+def test_no_saved_widget_state(path):
+    """Saved ipywidgets state makes the book load a widget manager from a CDN for nothing."""
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata, f"{_rel(path)}: run `make execute NB={_rel(path)}.ipynb`"
+    views = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert not views, f"{_rel(path)}: widget views saved in cells {views}"
