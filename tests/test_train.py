@@ -1,0 +1,156 @@
+"""helpers.train and helpers.models on tiny problems whose answers are known (CPU, no data files)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.models import MLP, CifarCNN, LeNet5
+from helpers.shapes import conv_params, count_params, dense_params
+from helpers.train import (
+    History,
+    _augment,
+    evaluate,
+    fit,
+    load_checkpoint,
+    pick_device,
+    predict,
+    save_checkpoint,
+    set_seed,
+    to_input,
+)
+
+
+def halves(n: int = 256, seed: int = 0):
+    """Images bright in the top half (class 1) or the bottom half (class 0): linearly separable."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 2, (n,), generator=g)
+    images = torch.randint(0, 40, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
+    images[labels == 1, :, :14] += 150
+    images[labels == 0, :, 14:] += 150
+    return images, labels
+
+
+def test_parameter_counts_match_the_syllabus_formulas():
+    lenet = conv_params(1, 6, 5) + conv_params(6, 16, 5) + dense_params(256, 120) + dense_params(120, 84) + dense_params(84, 10)
+    assert count_params(LeNet5()) == lenet == 44_426
+    cifar = conv_params(3, 32, 3) + conv_params(32, 64, 3) + dense_params(4096, 128) + dense_params(128, 10)
+    assert count_params(CifarCNN()) == cifar == 545_098
+    assert count_params(MLP([784, 128, 64, 10])) == 109_386
+    assert count_params(MLP([3072, 1536, 768, 384, 128, 10])) == 6_246_410
+    assert count_params(CifarCNN(batchnorm=True)) == 545_098 + 2 * (32 + 64)
+
+
+def test_models_check_their_input_shape():
+    with pytest.raises(ValueError, match=r"LeNet5 expects images of shape \(N, 1, 28, 28\); got \(2, 3, 28, 28\)"):
+        LeNet5()(torch.zeros(2, 3, 28, 28))
+    with pytest.raises(ValueError, match="CifarCNN expects"):
+        CifarCNN()(torch.zeros(2, 3, 28, 28))
+    with pytest.raises(ValueError, match="MLP expects 784 inputs per image; got images of shape"):
+        MLP([784, 10])(torch.zeros(2, 3, 32, 32))
+    with pytest.raises(ValueError, match="dropout must be in"):
+        CifarCNN(dropout=1.5)
+    assert LeNet5()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    assert CifarCNN()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_fit_learns_a_separable_problem():
+    train, val = halves(256, seed=0), halves(128, seed=1)
+    set_seed(0)
+    history = fit(LeNet5(num_classes=2), train, val, epochs=3, batch_size=32, lr=3e-3, progress=False)
+    assert history.epoch == [1, 2, 3]
+    assert history.val_acc[-1] == 1.0
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.seconds == sorted(history.seconds) and history.seconds[-1] > 0
+    assert history.settings["train_size"] == 256 and history.settings["device"] == str(pick_device())
+    assert "epoch  train loss" in str(history)
+
+
+def test_same_seed_same_history_other_seed_differs():
+    runs = []
+    for seed in (0, 0, 1):
+        set_seed(seed)
+        model = CifarCNN(num_classes=2, dropout=0.2)
+        images, labels = halves(96)
+        images = torch.nn.functional.pad(images.expand(-1, 3, -1, -1), (2, 2, 2, 2))  # (N, 3, 32, 32)
+        runs.append(fit(model, (images, labels), epochs=2, batch_size=16, augment=("flip", "crop"),
+                        seed=seed, progress=False))
+    assert runs[0].train_loss == runs[1].train_loss and runs[0].train_acc == runs[1].train_acc
+    assert runs[0].train_loss != runs[2].train_loss
+
+
+def test_evaluate_and_predict_on_a_hand_weighted_model():
+    """A model that answers 'class 1' exactly when the top half is brighter than the bottom."""
+
+    class TopVsBottom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dummy = nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            top, bottom = x[:, 0, :14].mean((1, 2)), x[:, 0, 14:].mean((1, 2))
+            return torch.stack([bottom - top, top - bottom], dim=1) + self.dummy
+
+    images, labels = halves(200)
+    model = TopVsBottom()
+    assert evaluate(model, (images, labels))["accuracy"] == 1.0
+    flipped = 1 - labels
+    flipped[:50] = labels[:50]  # 50 of 200 labels right
+    assert evaluate(model, (images, flipped))["accuracy"] == 0.25
+    assert torch.equal(predict(model, images), labels)
+    probs = predict(model, (images, labels), probabilities=True)
+    assert probs.shape == (200, 2) and torch.allclose(probs.sum(1), torch.ones(200))
+
+
+def test_checkpoint_round_trip(tmp_path):
+    set_seed(3)
+    model = LeNet5()
+    path = save_checkpoint(tmp_path / "ckpt" / "lenet5.pt", model, source="test data", accuracy=0.5,
+                           epochs=1, settings={"lr": 0.1})
+    other = LeNet5()
+    meta = load_checkpoint(path, other)
+    assert meta == {"source": "test data", "accuracy": 0.5, "epochs": 1, "settings": {"lr": 0.1}}
+    x = to_input(halves(4)[0])
+    assert torch.equal(model.eval()(x), other.eval()(x))
+    with pytest.raises(ValueError, match="holds a LeNet5, not a CifarCNN"):
+        load_checkpoint(path, CifarCNN())
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt", model)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt", model)
+
+
+def test_augmentation_is_a_flip_or_a_shift_of_the_same_image():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(64, 3, 16, 16, generator=g)
+    flipped = _augment(x, ("flip",), torch.Generator().manual_seed(1))
+    same = (flipped == x).flatten(1).all(1)
+    mirrored = (flipped == x.flip(3)).flatten(1).all(1)
+    assert (same | mirrored).all() and same.any() and mirrored.any()
+    cropped = _augment(x, ("crop",), torch.Generator().manual_seed(2))
+    assert cropped.shape == x.shape
+    # a pad-and-crop shift keeps the image's centre pixels, moved by at most 4
+    for i in range(8):
+        centre = x[i, :, 6:10, 6:10]
+        found = any(torch.equal(cropped[i, :, 6 + dy:10 + dy, 6 + dx:10 + dx], centre)
+                    for dy in range(-4, 5) for dx in range(-4, 5))
+        assert found
+
+
+def test_fit_rejects_bad_arguments():
+    data = halves(8)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        fit(LeNet5(), data, epochs=0, progress=False)
+    with pytest.raises(ValueError, match="augment may hold"):
+        fit(LeNet5(), data, epochs=1, augment=("rotate",), progress=False)
+    with pytest.raises(ValueError, match="images must be a uint8 tensor"):
+        fit(LeNet5(), (data[0].float(), data[1]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="needs one label per image"):
+        fit(LeNet5(), (data[0], data[1][:3]), epochs=1, progress=False)
+    with pytest.raises(TypeError, match="must be a Dataset"):
+        fit(LeNet5(), [1, 2, 3], epochs=1, progress=False)
+    with pytest.raises(TypeError, match="images must be uint8"):
+        to_input(torch.zeros(1, 1, 2, 2))
+    assert isinstance(History(), History)
