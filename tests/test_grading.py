@@ -126,6 +126,8 @@ CASES = {
                                'def double(x):\n    return 2 * x')), "ok", FULL, [], ""),
     "output_flood": (student(all_answers(a3='print("x" * 2_000_000)\nanswer_99_1 = -6')), "ok", FULL,
                      ["output_truncated"], ""),
+    "fd_level_stderr_flood": (student(all_answers(a3='import os\nfor _ in range(64):\n    os.write(2, b"e" * 65536)\nanswer_99_1 = -6')),
+                              "ok", FULL, [], ""),
     "reads_solutions_by_relative_path": (
         student(all_answers(a3='answer_99_1 = open("../solutions/99_fixture.ipynb").read()')), "ok",
         {"ex99_2_check": 3.0, "ex99_3_check": 1.0}, ["file_access"], ""),

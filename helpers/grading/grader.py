@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,8 +159,13 @@ def _run_worker(plan: Plan, imports: str, reference: dict, settings: GradeSettin
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        stderr_chunks: list[bytes] = []
-        reader = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read(100_000)))
+        stderr_chunks: deque[bytes] = deque(maxlen=16)  # the last ~64 KB; the pipe never fills
+
+        def drain() -> None:
+            for chunk in iter(lambda: proc.stderr.read1(4096), b""):
+                stderr_chunks.append(chunk)
+
+        reader = threading.Thread(target=drain, daemon=True)
         reader.start()
         killed = _watch(proc, settings)
         reader.join(timeout=5)
