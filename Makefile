@@ -9,10 +9,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(wildcard chapters/*.ipynb solutions/*.ipynb)
 
-.PHONY: help install book test exercises execute grade lab lock clean
+.PHONY: help install book book-assets test exercises execute grade lab lock clean
 
 help:
-	@echo "make book       build the HTML book into _build/html (warnings are errors)"
+	@echo "make book       build the HTML book into _build/html (warnings are errors; readable offline)"
+	@echo "make book-assets fetch the pinned MathJax into .book-assets/ (once; make book does it)"
 	@echo "make test       run the unit and notebook tests (quick mode, offline)"
 	@echo "make exercises  regenerate exercises/ from solutions/ and refresh set-up cells"
 	@echo "make execute    re-run chapters and solutions in full mode, saving their outputs"
@@ -28,10 +29,42 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	  2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@touch $(STAMP)
 
-book: $(STAMP)
+book: $(STAMP) book-assets
 	rm -rf _build/html
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going
 	@echo "Open _build/html/index.html in a browser."
+
+# The book serves MathJax itself (no CDN), so that formulas render offline and from file://.
+# Fetched once from the npm registry into the ignored folder .book-assets/ (pinned version and
+# checksum); _config.yml copies .book-assets/static/ into the book's _static/ on every build.
+MATHJAX_VERSION := 3.2.2
+MATHJAX_SHA256  := 1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09
+MATHJAX_TGZ     := .book-assets/mathjax-$(MATHJAX_VERSION).tgz
+MATHJAX_DIR     := .book-assets/static/mathjax
+MATHJAX_STAMP   := $(MATHJAX_DIR)/.installed-$(MATHJAX_VERSION)
+
+book-assets: $(MATHJAX_STAMP)
+
+$(MATHJAX_STAMP):
+	@mkdir -p .book-assets
+	@if [ ! -f $(MATHJAX_TGZ) ]; then \
+	  echo "Fetching MathJax $(MATHJAX_VERSION) from the npm registry into .book-assets/ (once)"; \
+	  if command -v npm >/dev/null; then \
+	    npm pack --silent --pack-destination .book-assets mathjax@$(MATHJAX_VERSION) >/dev/null; \
+	  else \
+	    $(PYTHON) -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' \
+	      https://registry.npmjs.org/mathjax/-/mathjax-$(MATHJAX_VERSION).tgz $(MATHJAX_TGZ); \
+	  fi; \
+	fi
+	@echo "$(MATHJAX_SHA256)  $(MATHJAX_TGZ)" | sha256sum --check --quiet \
+	  || { rm -f $(MATHJAX_TGZ); echo "MathJax download is corrupt; run make book again"; exit 1; }
+	rm -rf .book-assets/package $(MATHJAX_DIR) && mkdir -p $(MATHJAX_DIR)
+	tar -xzf $(MATHJAX_TGZ) -C .book-assets package/LICENSE package/es5
+	@# tex-mml-chtml.js, plus what it loads at run time: TeX extensions (autoload), the CHTML
+	@# fonts, and the accessibility components the right-click menu can switch on.
+	cd .book-assets/package && cp -r LICENSE es5/tex-mml-chtml.js es5/input es5/output es5/a11y es5/sre es5/ui ../static/mathjax/
+	rm -rf .book-assets/package $(MATHJAX_DIR)/output/svg $(MATHJAX_DIR)/output/svg.js
+	@touch $@
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
