@@ -1,5 +1,8 @@
 """The CNN Book's helpers: the small, tested code the chapters import.
 
+Every public name is importable from ``helpers`` directly (``from helpers import conv2d``); each
+module is imported on first use, so ``import helpers`` stays fast (no torch until it is needed).
+
 Modules, one job each:
 
 * ``helpers.ops`` -- convolution and pooling, forward and backward, by hand in NumPy (the lesson);
@@ -9,135 +12,113 @@ Modules, one job each:
 * ``helpers.mlp`` -- dense networks and pixel shuffling for Part I;
 * ``helpers.layers`` -- activations, normalisation, losses and measurements for Part III;
 * ``helpers.tinycnn`` -- a tiny NumPy CNN with a hand-written training step (Parts IV-V);
+* ``helpers.data`` (with ``helpers.standins``) -- MNIST, Fashion-MNIST, CIFAR-10 and image folders,
+  with clear errors offline and labelled stand-ins in quick mode;
+* ``helpers.models`` and ``helpers.train`` -- the Part VI networks and a fast ``fit``;
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
 * ``helpers.grading`` -- exercise notebooks generated from solutions, and the grader.
 """
 
-from helpers.checks import CheckFailed, NotDoneYet, check, check_function
-from helpers.config import data_root, is_quick, mode
-from helpers.functional import (
-    cross_entropy,
-    cross_entropy_backward,
-    relu,
-    relu_backward,
-    sigmoid,
-    sigmoid_backward,
-    softmax,
-)
-from helpers.gradcheck import gradient_check, numerical_gradient
-from helpers.images import sample_photo
-from helpers.layers import (
-    ACTIVATIONS,
-    activation,
-    activation_derivative,
-    activation_stds,
-    batch_norm,
-    best_epoch,
-    binary_cross_entropy_with_logits,
-    dead_relu_fraction,
-    deep_mlp,
-    dropout,
-    elu,
-    gradient_norms_per_layer,
-    group_norm,
-    leaky_relu,
-    leaky_relu_backward,
-    optimizer_path,
-    plot_activation,
-    plot_paths,
-    plot_per_layer,
-    sigmoid_focal_loss,
-)
-from helpers.mlp import (
-    mlp,
-    mlp_param_count,
-    pixel_permutation,
-    shuffle_pixels,
-    unshuffle_pixels,
-    weights_and_biases,
-)
-from helpers.ops import (
-    avg_pool2d,
-    avg_pool2d_backward,
-    conv2d,
-    conv2d_backward,
-    max_pool2d,
-    max_pool2d_backward,
-)
-from helpers.tinycnn import TinyCNN, accuracy, make_bars, train_classifier
-from helpers.shapes import (
-    conv_output_size,
-    conv_params,
-    count_params,
-    dense_params,
-    pool_params,
-    receptive_field,
-    same_padding,
-)
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ACTIVATIONS",
-    "CheckFailed",
-    "NotDoneYet",
-    "TinyCNN",
-    "accuracy",
-    "activation",
-    "activation_derivative",
-    "activation_stds",
-    "avg_pool2d",
-    "avg_pool2d_backward",
-    "batch_norm",
-    "best_epoch",
-    "binary_cross_entropy_with_logits",
-    "check",
-    "check_function",
-    "conv2d",
-    "conv2d_backward",
-    "conv_output_size",
-    "conv_params",
-    "count_params",
-    "cross_entropy",
-    "cross_entropy_backward",
-    "data_root",
-    "dead_relu_fraction",
-    "deep_mlp",
-    "dense_params",
-    "dropout",
-    "elu",
-    "gradient_check",
-    "gradient_norms_per_layer",
-    "group_norm",
-    "is_quick",
-    "leaky_relu",
-    "leaky_relu_backward",
-    "make_bars",
-    "max_pool2d",
-    "max_pool2d_backward",
-    "mlp",
-    "mlp_param_count",
-    "mode",
-    "numerical_gradient",
-    "optimizer_path",
-    "pixel_permutation",
-    "plot_activation",
-    "plot_paths",
-    "plot_per_layer",
-    "pool_params",
-    "receptive_field",
-    "relu",
-    "relu_backward",
-    "same_padding",
-    "sample_photo",
-    "shuffle_pixels",
-    "sigmoid",
-    "sigmoid_backward",
-    "sigmoid_focal_loss",
-    "softmax",
-    "train_classifier",
-    "unshuffle_pixels",
-    "weights_and_biases",
-]
+# public name -> the module that defines it
+_EXPORTS = {
+    "ACTIVATIONS": "helpers.layers",
+    "CheckFailed": "helpers.checks",
+    "CifarCNN": "helpers.models",
+    "DataError": "helpers.data",
+    "DataNotFoundError": "helpers.data",
+    "Dataset": "helpers.data",
+    "History": "helpers.train",
+    "LeNet5": "helpers.models",
+    "MLP": "helpers.models",
+    "NotDoneYet": "helpers.checks",
+    "TinyCNN": "helpers.tinycnn",
+    "accuracy": "helpers.tinycnn",
+    "activation": "helpers.layers",
+    "activation_derivative": "helpers.layers",
+    "activation_stds": "helpers.layers",
+    "avg_pool2d": "helpers.ops",
+    "avg_pool2d_backward": "helpers.ops",
+    "batch_norm": "helpers.layers",
+    "best_epoch": "helpers.layers",
+    "binary_cross_entropy_with_logits": "helpers.layers",
+    "check": "helpers.checks",
+    "check_function": "helpers.checks",
+    "conv2d": "helpers.ops",
+    "conv2d_backward": "helpers.ops",
+    "conv_output_size": "helpers.shapes",
+    "conv_params": "helpers.shapes",
+    "count_params": "helpers.shapes",
+    "cross_entropy": "helpers.functional",
+    "cross_entropy_backward": "helpers.functional",
+    "data_root": "helpers.config",
+    "dead_relu_fraction": "helpers.layers",
+    "deep_mlp": "helpers.layers",
+    "dense_params": "helpers.shapes",
+    "dropout": "helpers.layers",
+    "elu": "helpers.layers",
+    "evaluate": "helpers.train",
+    "fit": "helpers.train",
+    "gradient_check": "helpers.gradcheck",
+    "gradient_norms_per_layer": "helpers.layers",
+    "group_norm": "helpers.layers",
+    "image_folder": "helpers.data",
+    "is_quick": "helpers.config",
+    "leaky_relu": "helpers.layers",
+    "leaky_relu_backward": "helpers.layers",
+    "load_checkpoint": "helpers.train",
+    "load_dataset": "helpers.data",
+    "make_bars": "helpers.tinycnn",
+    "max_pool2d": "helpers.ops",
+    "max_pool2d_backward": "helpers.ops",
+    "mlp": "helpers.mlp",
+    "mlp_param_count": "helpers.mlp",
+    "mode": "helpers.config",
+    "numerical_gradient": "helpers.gradcheck",
+    "optimizer_path": "helpers.layers",
+    "pick_device": "helpers.train",
+    "pixel_permutation": "helpers.mlp",
+    "plot_activation": "helpers.layers",
+    "plot_paths": "helpers.layers",
+    "plot_per_layer": "helpers.layers",
+    "pool_params": "helpers.shapes",
+    "predict": "helpers.train",
+    "receptive_field": "helpers.shapes",
+    "relu": "helpers.functional",
+    "relu_backward": "helpers.functional",
+    "same_padding": "helpers.shapes",
+    "sample_photo": "helpers.images",
+    "save_checkpoint": "helpers.train",
+    "set_seed": "helpers.train",
+    "shuffle_pixels": "helpers.mlp",
+    "sigmoid": "helpers.functional",
+    "sigmoid_backward": "helpers.functional",
+    "sigmoid_focal_loss": "helpers.layers",
+    "softmax": "helpers.functional",
+    "to_input": "helpers.train",
+    "train_classifier": "helpers.tinycnn",
+    "unshuffle_pixels": "helpers.mlp",
+    "weights_and_biases": "helpers.mlp",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

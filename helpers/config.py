@@ -54,5 +54,10 @@ def is_quick() -> bool:
 
 
 def describe() -> str:
-    """One line saying which mode the notebook runs in and where its data lives."""
-    return f"mode: {mode()} | data folder: {data_root()}"
+    """One line saying which mode the notebook runs in and where its data lives (``~`` = home)."""
+    root = data_root()
+    try:
+        shown = "~/" + root.relative_to(Path.home()).as_posix()
+    except ValueError:
+        shown = str(root)
+    return f"mode: {mode()} | data folder: {shown}"

@@ -200,3 +200,18 @@ def test_exercise_label():
     assert exercise_label("ex02_3_check") == "2.3"
     assert exercise_label("ex12_10_answer") == "12.10"
     assert exercise_label("custom") == "custom"
+
+
+def test_public_names_resolve_and_import_is_light():
+    import subprocess
+    import sys
+
+    import helpers
+
+    for name in helpers.__all__:
+        assert getattr(helpers, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        helpers.nope  # noqa: B018
+    code = "import sys, helpers; from helpers import conv2d, check; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False", "importing helpers (or its NumPy parts) must not import torch"
