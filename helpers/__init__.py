@@ -15,6 +15,7 @@ Modules, one job each:
 * ``helpers.data`` (with ``helpers.standins``) -- MNIST, Fashion-MNIST, CIFAR-10 and image folders,
   with clear errors offline and labelled stand-ins in quick mode;
 * ``helpers.models`` and ``helpers.train`` -- the Part VI networks and a fast ``fit``;
+* ``helpers.plot_training`` -- training curves, filters and feature maps;
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
@@ -65,6 +66,7 @@ _EXPORTS = {
     "dropout": "helpers.layers",
     "elu": "helpers.layers",
     "evaluate": "helpers.train",
+    "example_histories": "helpers.plot_training",
     "fit": "helpers.train",
     "gradient_check": "helpers.gradcheck",
     "gradient_norms_per_layer": "helpers.layers",
@@ -81,11 +83,13 @@ _EXPORTS = {
     "mlp": "helpers.mlp",
     "mlp_param_count": "helpers.mlp",
     "mode": "helpers.config",
+    "mosaic": "helpers.plot_training",
     "numerical_gradient": "helpers.gradcheck",
     "optimizer_path": "helpers.layers",
     "pick_device": "helpers.train",
     "pixel_permutation": "helpers.mlp",
     "plot_activation": "helpers.layers",
+    "plot_history": "helpers.plot_training",
     "plot_paths": "helpers.layers",
     "plot_per_layer": "helpers.layers",
     "pool_params": "helpers.shapes",
@@ -97,6 +101,8 @@ _EXPORTS = {
     "sample_photo": "helpers.images",
     "save_checkpoint": "helpers.train",
     "set_seed": "helpers.train",
+    "show_feature_maps": "helpers.plot_training",
+    "show_filters": "helpers.plot_training",
     "shuffle_pixels": "helpers.mlp",
     "sigmoid": "helpers.functional",
     "sigmoid_backward": "helpers.functional",

@@ -167,14 +167,32 @@ def load_dataset(name: str, train: bool = True, root: str | os.PathLike | None =
         return found
     if is_quick():
         return _stand_in(key, folder, train)
+    before = _folders(folder)
     try:
         _torchvision_class(key)(str(folder), train=train, download=True)
     except Exception as exc:  # URLError, torchvision's RuntimeError, OSError (folder not writable)
+        _remove_new_empty_folders(folder, before)  # leave the data folder as we found it
         raise DataNotFoundError(_missing_message(key, folder, train, exc)) from exc
     found = _load_local(key, folder, train)
     if found is None:
         raise DataNotFoundError(_missing_message(key, folder, train, None))
     return found
+
+
+def _folders(folder: Path) -> set[Path]:
+    """Every folder under ``folder`` (and itself), if it exists."""
+    if not folder.is_dir():
+        return set()
+    return {folder, *(p for p in folder.rglob("*") if p.is_dir())}
+
+
+def _remove_new_empty_folders(folder: Path, before: set[Path]) -> None:
+    """Remove the empty folders a failed download created (deepest first)."""
+    for path in sorted(_folders(folder) - before, key=lambda p: len(p.parts), reverse=True):
+        try:
+            path.rmdir()  # only succeeds when empty
+        except OSError:
+            pass
 
 
 def _dataset_key(name: str) -> str:

@@ -313,6 +313,17 @@ def test_missing_data_without_network_says_what_where_and_three_ways_out(tmp_pat
     assert "2. Set CNN_BOOK_DATA to a folder that already has the files, laid out as $CNN_BOOK_DATA/" in message
     assert "3. Use quick mode, CNN_BOOK_MODE=quick" in message
     assert offline, "the download should have been tried (and failed) before giving up"
+    # the failed download leaves no empty folders behind (torchvision makes <root>/<name>/raw)
+    assert not root.exists() or not any(root.rglob("*")), sorted(root.rglob("*"))
+
+
+def test_failed_download_keeps_what_was_there(tmp_path, offline):
+    root = tmp_path / "data"
+    (root / "mine").mkdir(parents=True)
+    (root / "mine" / "notes.txt").write_text("a reader's own file")
+    with pytest.raises(DataNotFoundError):
+        load_dataset("fashion_mnist", root=root)
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["mine", "mine/notes.txt"]
 
 
 def test_partly_missing_files_are_listed(tmp_path):
