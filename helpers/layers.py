@@ -380,6 +380,24 @@ def gradient_norms_per_layer(model, x, target) -> np.ndarray:
     return np.array([float(m.weight.grad.norm()) for m in linears])
 
 
+def _layer_outputs(model, x, kinds: tuple, what: str) -> list:
+    """Outputs of every module of the given types, in order, for one forward pass of ``x``."""
+    import torch
+
+    outs: list = []
+    hooks = [m.register_forward_hook(lambda _m, _i, out: outs.append(out.detach()))
+             for m in model.modules() if isinstance(m, kinds)]
+    if not hooks:
+        raise ValueError(f"model has no {what} layers")
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return outs
+
+
 def activation_stds(model, x) -> np.ndarray:
     """Standard deviation of the output of every activation module, in order, for input ``x``.
 
@@ -390,22 +408,10 @@ def activation_stds(model, x) -> np.ndarray:
     Returns:
         ndarray[L]: one std per ``Sigmoid``/``Tanh``/``ReLU`` layer (first hidden layer first).
     """
-    import torch
     import torch.nn as nn
 
-    kinds = (nn.Sigmoid, nn.Tanh, nn.ReLU)
-    stds: list[float] = []
-    hooks = [m.register_forward_hook(lambda _m, _i, out: stds.append(float(out.std())))
-             for m in model.modules() if isinstance(m, kinds)]
-    if not hooks:
-        raise ValueError("model has no Sigmoid, Tanh or ReLU layers to measure")
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-    return np.array(stds)
+    outs = _layer_outputs(model, x, (nn.Sigmoid, nn.Tanh, nn.ReLU), "Sigmoid, Tanh or ReLU")
+    return np.array([float(o.std()) for o in outs])
 
 
 def dead_relu_fraction(model, x) -> float:
@@ -419,20 +425,9 @@ def dead_relu_fraction(model, x) -> float:
     Returns:
         dead units / all ReLU units, in [0, 1].
     """
-    import torch
     import torch.nn as nn
 
-    outs: list = []
-    hooks = [m.register_forward_hook(lambda _m, _i, out: outs.append(out.detach()))
-             for m in model.modules() if isinstance(m, nn.ReLU)]
-    if not hooks:
-        raise ValueError("model has no nn.ReLU layers")
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    outs = _layer_outputs(model, x, (nn.ReLU,), "nn.ReLU")
     dead = sum(int((o.reshape(o.shape[0], -1) <= 0).all(dim=0).sum()) for o in outs)
     total = sum(o[0].numel() for o in outs)
     return dead / total

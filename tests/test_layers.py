@@ -356,3 +356,19 @@ def test_activation_explorer_updates():
     assert ex.picture.value != first
     with pytest.raises(ValueError, match="name"):
         activation_explorer("swish")
+
+
+def test_measurements_need_the_layers_they_measure():
+    import torch
+    from torch import nn
+
+    from helpers.layers import activation_stds, dead_relu_fraction
+
+    with pytest.raises(ValueError, match="model has no Sigmoid, Tanh or ReLU layers"):
+        activation_stds(nn.Linear(2, 2), torch.zeros(1, 2))
+    with pytest.raises(ValueError, match="model has no nn.ReLU layers"):
+        dead_relu_fraction(nn.Sequential(nn.Linear(2, 2), nn.Tanh()), torch.zeros(1, 2))
+    # hooks are removed afterwards: a second forward pass records nothing new
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    activation_stds(model, torch.ones(4, 2))
+    assert all(not m._forward_hooks for m in model.modules())
