@@ -16,6 +16,9 @@ Modules, one job each:
   with clear errors offline and labelled stand-ins in quick mode;
 * ``helpers.models`` and ``helpers.train`` -- the Part VI networks and a fast ``fit``;
 * ``helpers.plot_training`` -- training curves, filters and feature maps;
+* ``helpers.attention`` and ``helpers.transfer`` -- SE and CBAM modules; preparing a model for
+  feature extraction or fine-tuning (Parts VII-VIII);
+* ``helpers.metrics`` -- every Part IX metric, on scikit-learn;
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
@@ -31,6 +34,7 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _EXPORTS = {
     "ACTIVATIONS": "helpers.layers",
+    "CBAM": "helpers.attention",
     "CheckFailed": "helpers.checks",
     "CifarCNN": "helpers.models",
     "DataError": "helpers.data",
@@ -40,6 +44,7 @@ _EXPORTS = {
     "LeNet5": "helpers.models",
     "MLP": "helpers.models",
     "NotDoneYet": "helpers.checks",
+    "SEBlock": "helpers.attention",
     "TinyCNN": "helpers.tinycnn",
     "accuracy": "helpers.tinycnn",
     "activation": "helpers.layers",
@@ -50,6 +55,7 @@ _EXPORTS = {
     "batch_norm": "helpers.layers",
     "best_epoch": "helpers.layers",
     "binary_cross_entropy_with_logits": "helpers.layers",
+    "cbam_params": "helpers.attention",
     "check": "helpers.checks",
     "check_function": "helpers.checks",
     "conv2d": "helpers.ops",
@@ -67,6 +73,7 @@ _EXPORTS = {
     "elu": "helpers.layers",
     "evaluate": "helpers.train",
     "example_histories": "helpers.plot_training",
+    "find_head": "helpers.transfer",
     "fit": "helpers.train",
     "gradient_check": "helpers.gradcheck",
     "gradient_norms_per_layer": "helpers.layers",
@@ -94,12 +101,14 @@ _EXPORTS = {
     "plot_per_layer": "helpers.layers",
     "pool_params": "helpers.shapes",
     "predict": "helpers.train",
+    "prepare": "helpers.transfer",
     "receptive_field": "helpers.shapes",
     "relu": "helpers.functional",
     "relu_backward": "helpers.functional",
     "same_padding": "helpers.shapes",
     "sample_photo": "helpers.images",
     "save_checkpoint": "helpers.train",
+    "se_params": "helpers.attention",
     "set_seed": "helpers.train",
     "show_feature_maps": "helpers.plot_training",
     "show_filters": "helpers.plot_training",
