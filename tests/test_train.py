@@ -9,7 +9,6 @@ from torch import nn
 from helpers.models import MLP, CifarCNN, LeNet5
 from helpers.shapes import conv_params, count_params, dense_params
 from helpers.train import (
-    History,
     _augment,
     evaluate,
     fit,
@@ -153,4 +152,3 @@ def test_fit_rejects_bad_arguments():
         fit(LeNet5(), [1, 2, 3], epochs=1, progress=False)
     with pytest.raises(TypeError, match="images must be uint8"):
         to_input(torch.zeros(1, 1, 2, 2))
-    assert isinstance(History(), History)

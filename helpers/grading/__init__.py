@@ -4,7 +4,8 @@
 metadata (``solution``, ``grade``, ``grade_id``, ``points``, ``locked``) and
 ``### BEGIN SOLUTION`` / ``### END SOLUTION`` regions, so an instructor can take it to nbgrader
 unchanged. ``python -m helpers.grading generate solutions exercises`` writes the student
-versions.
+versions; ``python -m helpers.grading grade --source ... --out gradebook.csv SUBMISSION...``
+grades a class (see :mod:`helpers.grading.grader`).
 """
 
 from helpers.grading.generate import generate_exercise, generate_all, exercise_label
