@@ -11,9 +11,10 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from helpers.attention import CBAM, SEBlock  # Part VII's attention modules, kept in their own module
 from helpers.mlp import mlp
 
-__all__ = ["MLP", "LeNet5", "CifarCNN"]
+__all__ = ["MLP", "LeNet5", "CifarCNN", "SEBlock", "CBAM"]
 
 
 class MLP(nn.Module):

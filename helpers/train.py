@@ -190,8 +190,9 @@ def fit(
     generator = torch.Generator(device=device).manual_seed(seed)
     model.to(device)
     cuda = device.type == "cuda"
-    if cuda:
-        model.to(memory_format=torch.channels_last)
+    # channels-last lets cuDNN and oneDNN pick faster convolution kernels: measured 1.1-1.4x per
+    # training step on the book's 2-core CPU too, not only on GPUs (benchmarks/cifar_speed.py).
+    model.to(memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     if optimizer == "adamw":
         opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
@@ -220,8 +221,7 @@ def fit(
             x = to_input(images[idx])
             if augment:
                 x = _augment(x, augment, generator)
-            if cuda:
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
             y = labels[idx]
             with torch.autocast(device.type, dtype=amp_dtype, enabled=cuda):
                 logits = model(x)
@@ -257,8 +257,7 @@ def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, batch_
     out = []
     for start in range(0, images.shape[0], batch_size):
         x = to_input(images[start:start + batch_size].to(device))
-        if device.type == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             out.append(model(x).float())
     return torch.cat(out) if out else torch.empty(0)
