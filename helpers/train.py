@@ -107,6 +107,32 @@ def _augment(x: torch.Tensor, augment: tuple[str, ...], generator: torch.Generat
     return x
 
 
+def _param_groups(model: nn.Module, param_groups: list[dict] | None, lr: float) -> list[dict]:
+    """Optimiser groups ``[{"params": [...], "lr": ...}]`` from ``fit``'s ``param_groups``."""
+    if param_groups is None:
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("the model has no parameter with requires_grad=True: nothing would train")
+        return [{"params": params, "lr": lr}]
+    if not isinstance(param_groups, (list, tuple)) or not all(
+            isinstance(g, dict) and "params" in g for g in param_groups):
+        raise TypeError("param_groups must be a list of dicts with a 'params' list (as "
+                        "helpers.transfer.prepare returns them); got " + type(param_groups).__name__)
+    own = {id(p) for p in model.parameters()}
+    groups = []
+    for g in param_groups:
+        params = list(g["params"])
+        if any(id(p) not in own for p in params):
+            raise ValueError(f"param_groups group {g.get('name', len(groups))!r} holds parameters "
+                             "that are not the model's: prepare the same model you train")
+        factor = float(g.get("lr_factor", 1.0))
+        if params:
+            groups.append({"params": params, "lr": lr * factor})
+    if not groups:
+        raise ValueError("param_groups holds no parameters: nothing would train")
+    return groups
+
+
 @dataclass
 class History:
     """Per-epoch results of :func:`fit` (``seconds`` is the elapsed training time so far)."""
@@ -145,6 +171,7 @@ def fit(
     schedule: str = "onecycle",
     augment: tuple[str, ...] | list[str] = (),
     label_smoothing: float = 0.0,
+    param_groups: list[dict] | None = None,
     device: torch.device | str | None = None,
     seed: int = 0,
     progress: bool = True,
@@ -161,6 +188,9 @@ def fit(
         schedule: ``"onecycle"`` (warm-up then cosine decay, per batch) or ``"constant"``.
         augment: any of ``"flip"`` (random horizontal flip) and ``"crop"`` (pad 4, random crop).
         label_smoothing: passed to the cross-entropy loss.
+        param_groups: what trains, as ``helpers.transfer.prepare`` returns it: dicts with
+            ``"params"`` and an optional ``"lr_factor"`` (the group's peak rate is ``lr * lr_factor``).
+            Default: every parameter with ``requires_grad``, at ``lr``.
         device: default :func:`pick_device`.
         seed: seeds the initial shuffles and augmentations (and the model's dropout).
         progress: show a ``tqdm`` bar with the running loss and accuracy.
@@ -193,14 +223,17 @@ def fit(
     # channels-last lets cuDNN and oneDNN pick faster convolution kernels: measured 1.1-1.4x per
     # training step on the book's 2-core CPU too, not only on GPUs (benchmarks/cifar_speed.py).
     model.to(memory_format=torch.channels_last)
-    params = [p for p in model.parameters() if p.requires_grad]
+    groups = _param_groups(model, param_groups, lr)
     if optimizer == "adamw":
-        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        opt = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
     else:
-        opt = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
-                                                 pct_start=0.25)
-             if schedule == "onecycle" else None)
+        opt = torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+    total_steps = epochs * steps_per_epoch
+    # one-cycle needs a step or more in each of its two phases; a run of 3 steps or fewer keeps lr
+    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups],
+                                                 total_steps=total_steps,
+                                                 pct_start=min(0.5, max(0.25, 2 / total_steps)))
+             if schedule == "onecycle" and total_steps > 3 else None)
     amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
 
     history = History(settings=dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,

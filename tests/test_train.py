@@ -152,3 +152,38 @@ def test_fit_rejects_bad_arguments():
         fit(LeNet5(), [1, 2, 3], epochs=1, progress=False)
     with pytest.raises(TypeError, match="images must be uint8"):
         to_input(torch.zeros(1, 1, 2, 2))
+
+
+def test_fit_trains_only_the_given_param_groups_at_their_rates():
+    from helpers.transfer import prepare
+
+    train = halves(64)
+    set_seed(0)
+    model = LeNet5()
+    frozen_before = {n: p.detach().clone() for n, p in model.features.named_parameters()}
+    model, groups, _ = prepare(model, 2, "feature_extraction")
+    fit(model, train, epochs=1, batch_size=16, param_groups=groups, progress=False)
+    for n, p in model.features.named_parameters():  # the frozen body did not move
+        assert torch.equal(p, frozen_before[n]), n
+
+    # fine-tuning: the body's peak rate is lr * lr_factor; with lr_factor 0 it cannot move at all
+    set_seed(0)
+    model = LeNet5()
+    body_before = {n: p.detach().clone() for n, p in model.features.named_parameters()}
+    model, groups, _ = prepare(model, 2, "fine_tuning")
+    head_before = model.classifier[-1].weight.detach().clone()
+    zero_body = [dict(g, lr_factor=0.0) if g["name"] == "body" else g for g in groups]
+    fit(model, train, epochs=1, batch_size=16, param_groups=zero_body, schedule="constant", progress=False)
+    assert all(torch.equal(p, body_before[n]) for n, p in model.features.named_parameters())
+    assert not torch.equal(model.classifier[-1].weight, head_before)
+
+    with pytest.raises(ValueError, match="not the model's"):
+        fit(LeNet5(), train, epochs=1, param_groups=groups, progress=False)
+    with pytest.raises(TypeError, match="param_groups must be a list of dicts"):
+        fit(LeNet5(), train, epochs=1, param_groups=[1, 2], progress=False)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 9])
+def test_fit_runs_with_very_few_steps(n):
+    history = fit(LeNet5(num_classes=2), halves(n), epochs=1, batch_size=1, progress=False)
+    assert history.epoch == [1] and history.settings["train_size"] == n
