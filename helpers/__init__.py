@@ -18,7 +18,8 @@ Modules, one job each:
 * ``helpers.plot_training`` -- training curves, filters and feature maps;
 * ``helpers.attention`` and ``helpers.transfer`` -- SE and CBAM modules; preparing a model for
   feature extraction or fine-tuning (Parts VII-VIII);
-* ``helpers.metrics`` -- every Part IX metric, on scikit-learn;
+* ``helpers.metrics`` and ``helpers.plot_metrics`` -- every Part IX metric, on scikit-learn, and
+  its figures (confusion matrix, ROC curves, per-class bars, confused pairs);
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
@@ -75,6 +76,7 @@ _EXPORTS = {
     "example_histories": "helpers.plot_training",
     "find_head": "helpers.transfer",
     "fit": "helpers.train",
+    "format_report": "helpers.metrics",
     "gradient_check": "helpers.gradcheck",
     "gradient_norms_per_layer": "helpers.layers",
     "group_norm": "helpers.layers",
@@ -91,25 +93,31 @@ _EXPORTS = {
     "mlp_param_count": "helpers.mlp",
     "mode": "helpers.config",
     "mosaic": "helpers.plot_training",
+    "most_confused": "helpers.metrics",
     "numerical_gradient": "helpers.gradcheck",
     "optimizer_path": "helpers.layers",
     "pick_device": "helpers.train",
     "pixel_permutation": "helpers.mlp",
     "plot_activation": "helpers.layers",
+    "plot_confusion": "helpers.plot_metrics",
     "plot_history": "helpers.plot_training",
     "plot_paths": "helpers.layers",
+    "plot_per_class": "helpers.plot_metrics",
     "plot_per_layer": "helpers.layers",
+    "plot_roc": "helpers.plot_metrics",
     "pool_params": "helpers.shapes",
     "predict": "helpers.train",
     "prepare": "helpers.transfer",
     "receptive_field": "helpers.shapes",
     "relu": "helpers.functional",
     "relu_backward": "helpers.functional",
+    "report": "helpers.metrics",
     "same_padding": "helpers.shapes",
     "sample_photo": "helpers.images",
     "save_checkpoint": "helpers.train",
     "se_params": "helpers.attention",
     "set_seed": "helpers.train",
+    "show_confused_pairs": "helpers.plot_metrics",
     "show_feature_maps": "helpers.plot_training",
     "show_filters": "helpers.plot_training",
     "shuffle_pixels": "helpers.mlp",
@@ -117,6 +125,7 @@ _EXPORTS = {
     "sigmoid_backward": "helpers.functional",
     "sigmoid_focal_loss": "helpers.layers",
     "softmax": "helpers.functional",
+    "specificity": "helpers.metrics",
     "to_input": "helpers.train",
     "train_classifier": "helpers.tinycnn",
     "unshuffle_pixels": "helpers.mlp",

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["report", "specificity", "format_report"]
+__all__ = ["report", "specificity", "most_confused", "format_report"]
 
 
 def _labels(y, name: str) -> np.ndarray:
@@ -36,6 +36,23 @@ def specificity(confusion: np.ndarray) -> np.ndarray:
     tn = total - tp - fp - fn
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(tn + fp > 0, tn / (tn + fp), np.nan)
+
+
+def most_confused(confusion: np.ndarray, n: int = 5) -> list[tuple[int, int, int]]:
+    """The ``n`` largest off-diagonal cells of a confusion matrix (rows: true, cols: predicted).
+
+    Returns:
+        ``[(true class, predicted class, count), ...]``, largest count first (ties in row-major
+        order), only cells with a count above 0.
+    """
+    cm = np.asarray(confusion)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
+        raise ValueError(f"confusion must be a square matrix; got shape {cm.shape}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1; got {n!r}")
+    off = np.where(np.eye(len(cm), dtype=bool), 0, cm)  # (C, C) errors only
+    order = np.argsort(-off, axis=None, kind="stable")[:n]  # flat indices, largest first
+    return [(int(i), int(j), int(off[i, j])) for i, j in zip(*np.unravel_index(order, cm.shape)) if off[i, j] > 0]
 
 
 def report(y_true, y_pred, y_score=None, k: Sequence[int] = (1, 5), num_classes: int | None = None) -> dict:

@@ -288,3 +288,4 @@ def show_images(
     if suptitle:
         axs[0].figure.suptitle(suptitle)
     return axs[:n]
+from helpers.plot_metrics import plot_confusion, plot_history, plot_per_class, plot_roc, show_confused_pairs  # noqa: E402,F401

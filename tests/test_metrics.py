@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from helpers.metrics import format_report, report, specificity
+from helpers.metrics import format_report, most_confused, report, specificity
 
 
 def test_two_by_two_by_hand():
@@ -62,6 +62,16 @@ def test_binary_scores_and_text():
     assert "cat" in text and "balanced accuracy" in text and "ROC AUC" in text
 
 
+def test_most_confused_by_hand_and_by_brute_force():
+    cm = np.array([[5, 2, 0], [7, 4, 1], [0, 2, 9]])
+    assert most_confused(cm, n=3) == [(1, 0, 7), (0, 1, 2), (2, 1, 2)]  # ties in row-major order
+    assert most_confused(np.eye(3, dtype=int) * 4) == []  # no errors, no pairs
+    rng = np.random.default_rng(1)
+    cm = rng.integers(0, 50, (6, 6))
+    errors = sorted(((cm[i, j], -(6 * i + j), i, j) for i in range(6) for j in range(6) if i != j), reverse=True)
+    assert most_confused(cm, n=4) == [(i, j, int(v)) for v, _, i, j in errors[:4]]
+
+
 def test_errors():
     with pytest.raises(ValueError, match="same length"):
         report(np.array([0, 1]), np.array([0]))
@@ -71,3 +81,7 @@ def test_errors():
         report(np.array([0, 1]), np.array([0, 1]), np.ones((3, 2)))
     with pytest.raises(ValueError, match="square"):
         specificity(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="square"):
+        most_confused(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="n must be an int >= 1"):
+        most_confused(np.eye(2), n=0)
