@@ -82,6 +82,7 @@ _EXPORTS = {
     "group_norm": "helpers.layers",
     "image_folder": "helpers.data",
     "is_quick": "helpers.config",
+    "labels_from_confusion": "helpers.metrics",
     "leaky_relu": "helpers.layers",
     "leaky_relu_backward": "helpers.layers",
     "load_checkpoint": "helpers.train",

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["report", "specificity", "most_confused", "format_report"]
+__all__ = ["report", "specificity", "most_confused", "labels_from_confusion", "format_report"]
 
 
 def _labels(y, name: str) -> np.ndarray:
@@ -53,6 +53,21 @@ def most_confused(confusion: np.ndarray, n: int = 5) -> list[tuple[int, int, int
     off = np.where(np.eye(len(cm), dtype=bool), 0, cm)  # (C, C) errors only
     order = np.argsort(-off, axis=None, kind="stable")[:n]  # flat indices, largest first
     return [(int(i), int(j), int(off[i, j])) for i, j in zip(*np.unravel_index(order, cm.shape)) if off[i, j] > 0]
+
+
+def labels_from_confusion(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label arrays whose confusion matrix is ``confusion`` (rows: true, cols: predicted).
+
+    Handy for turning a matrix on paper into something every metric function accepts.
+
+    Returns:
+        ``(y_true, y_pred)``, each ndarray[N] with ``N = confusion.sum()``, in row-major order.
+    """
+    cm = np.asarray(confusion)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or not np.issubdtype(cm.dtype, np.integer) or (cm < 0).any():
+        raise ValueError(f"confusion must be a square matrix of counts (integers >= 0); got {cm.dtype} {cm.shape}")
+    rows, cols = np.indices(cm.shape).reshape(2, -1)  # every cell (i, j), row-major
+    return np.repeat(rows, cm.ravel()), np.repeat(cols, cm.ravel())
 
 
 def report(y_true, y_pred, y_score=None, k: Sequence[int] = (1, 5), num_classes: int | None = None) -> dict:

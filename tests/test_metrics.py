@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from helpers.metrics import format_report, most_confused, report, specificity
+from helpers.metrics import format_report, labels_from_confusion, most_confused, report, specificity
 
 
 def test_two_by_two_by_hand():
@@ -72,6 +72,18 @@ def test_most_confused_by_hand_and_by_brute_force():
     assert most_confused(cm, n=4) == [(i, j, int(v)) for v, _, i, j in errors[:4]]
 
 
+def test_labels_from_confusion_round_trips_through_scikit_learn():
+    rng = np.random.default_rng(2)
+    for n in (2, 3, 7):
+        cm = rng.integers(0, 9, (n, n))
+        y_true, y_pred = labels_from_confusion(cm)
+        assert len(y_true) == len(y_pred) == cm.sum()
+        np.testing.assert_array_equal(skm.confusion_matrix(y_true, y_pred, labels=range(n)), cm)
+    y_true, y_pred = labels_from_confusion([[1, 2], [0, 1]])
+    np.testing.assert_array_equal(y_true, [0, 0, 0, 1])
+    np.testing.assert_array_equal(y_pred, [0, 1, 1, 1])
+
+
 def test_errors():
     with pytest.raises(ValueError, match="same length"):
         report(np.array([0, 1]), np.array([0]))
@@ -85,3 +97,5 @@ def test_errors():
         most_confused(np.ones((2, 3)))
     with pytest.raises(ValueError, match="n must be an int >= 1"):
         most_confused(np.eye(2), n=0)
+    with pytest.raises(ValueError, match="square matrix of counts"):
+        labels_from_confusion(np.array([[1.5, 0], [0, 1]]))
