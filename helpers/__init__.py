@@ -20,6 +20,8 @@ Modules, one job each:
   feature extraction or fine-tuning (Parts VII-VIII);
 * ``helpers.metrics`` and ``helpers.plot_metrics`` -- every Part IX metric, on scikit-learn, and
   its figures (confusion matrix, ROC curves, per-class bars, confused pairs);
+* ``helpers.nd_data`` and ``helpers.nd_models`` -- generated signals, DNA, volumes and masks;
+  1-D/3-D CNNs, a tiny U-Net, a training loop for any rank, IoU and Dice (Part XI);
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
@@ -38,6 +40,7 @@ _EXPORTS = {
     "CBAM": "helpers.attention",
     "CheckFailed": "helpers.checks",
     "CifarCNN": "helpers.models",
+    "ConvNetND": "helpers.nd_models",
     "DataError": "helpers.data",
     "DataNotFoundError": "helpers.data",
     "Dataset": "helpers.data",
@@ -47,6 +50,7 @@ _EXPORTS = {
     "NotDoneYet": "helpers.checks",
     "SEBlock": "helpers.attention",
     "TinyCNN": "helpers.tinycnn",
+    "TinyUNet": "helpers.nd_models",
     "accuracy": "helpers.tinycnn",
     "activation": "helpers.layers",
     "activation_derivative": "helpers.layers",
@@ -61,8 +65,10 @@ _EXPORTS = {
     "check_function": "helpers.checks",
     "conv2d": "helpers.ops",
     "conv2d_backward": "helpers.ops",
+    "conv_output_shape": "helpers.nd_models",
     "conv_output_size": "helpers.shapes",
     "conv_params": "helpers.shapes",
+    "conv_params_nd": "helpers.nd_models",
     "count_params": "helpers.shapes",
     "cross_entropy": "helpers.functional",
     "cross_entropy_backward": "helpers.functional",
@@ -70,17 +76,21 @@ _EXPORTS = {
     "dead_relu_fraction": "helpers.layers",
     "deep_mlp": "helpers.layers",
     "dense_params": "helpers.shapes",
+    "dice_score": "helpers.nd_models",
     "dropout": "helpers.layers",
     "elu": "helpers.layers",
     "evaluate": "helpers.train",
+    "evaluate_tensors": "helpers.nd_models",
     "example_histories": "helpers.plot_training",
     "find_head": "helpers.transfer",
     "fit": "helpers.train",
+    "fit_tensors": "helpers.nd_models",
     "format_report": "helpers.metrics",
     "gradient_check": "helpers.gradcheck",
     "gradient_norms_per_layer": "helpers.layers",
     "group_norm": "helpers.layers",
     "image_folder": "helpers.data",
+    "iou_score": "helpers.nd_models",
     "is_quick": "helpers.config",
     "labels_from_confusion": "helpers.metrics",
     "leaky_relu": "helpers.layers",
@@ -88,6 +98,10 @@ _EXPORTS = {
     "load_checkpoint": "helpers.train",
     "load_dataset": "helpers.data",
     "make_bars": "helpers.tinycnn",
+    "make_motif_sequences": "helpers.nd_data",
+    "make_segmentation": "helpers.nd_data",
+    "make_signals": "helpers.nd_data",
+    "make_volumes": "helpers.nd_data",
     "max_pool2d": "helpers.ops",
     "max_pool2d_backward": "helpers.ops",
     "mlp": "helpers.mlp",
@@ -106,8 +120,10 @@ _EXPORTS = {
     "plot_per_class": "helpers.plot_metrics",
     "plot_per_layer": "helpers.layers",
     "plot_roc": "helpers.plot_metrics",
+    "plot_signals": "helpers.nd_data",
     "pool_params": "helpers.shapes",
     "predict": "helpers.train",
+    "predict_tensors": "helpers.nd_models",
     "prepare": "helpers.transfer",
     "receptive_field": "helpers.shapes",
     "relu": "helpers.functional",
@@ -121,6 +137,7 @@ _EXPORTS = {
     "show_confused_pairs": "helpers.plot_metrics",
     "show_feature_maps": "helpers.plot_training",
     "show_filters": "helpers.plot_training",
+    "show_masks": "helpers.nd_data",
     "shuffle_pixels": "helpers.mlp",
     "sigmoid": "helpers.functional",
     "sigmoid_backward": "helpers.functional",
@@ -130,6 +147,7 @@ _EXPORTS = {
     "to_input": "helpers.train",
     "train_classifier": "helpers.tinycnn",
     "unshuffle_pixels": "helpers.mlp",
+    "waveform": "helpers.nd_data",
     "weights_and_biases": "helpers.mlp",
 }
 
