@@ -289,3 +289,4 @@ def show_images(
         axs[0].figure.suptitle(suptitle)
     return axs[:n]
 from helpers.plot_metrics import plot_confusion, plot_history, plot_per_class, plot_roc, show_confused_pairs  # noqa: E402,F401
+from helpers.plot_interpret import as_rgb, overlay, plot_randomization, show_attributions, show_rgb_filters  # noqa: E402,F401
