@@ -18,6 +18,9 @@ Modules, one job each:
 * ``helpers.plot_training`` -- training curves, filters and feature maps;
 * ``helpers.attention`` and ``helpers.transfer`` -- SE and CBAM modules; preparing a model for
   feature extraction or fine-tuning (Parts VII-VIII);
+* ``helpers.transfer_data`` and ``helpers.pretrained`` -- source and target tasks cut from one
+  data set, image folders written to disk; torchvision's ImageNet weights with a clear error
+  offline (Part VIII);
 * ``helpers.blocks``, ``helpers.zoo`` and ``helpers.resnets`` -- the classic architectures'
   building blocks; torchvision's reference models measured (parameters, depth, FLOPs) and the
   ImageNet timeline; a small CIFAR ResNet and the plain-vs-skip gradient experiment (Part VII);
@@ -57,6 +60,7 @@ _EXPORTS = {
     "Dataset": "helpers.data",
     "DenseBlock": "helpers.blocks",
     "DepthwiseSeparable": "helpers.blocks",
+    "FrozenStatsBatchNorm2d": "helpers.transfer",
     "GradCAM": "helpers.interpret",
     "GradCAMPlusPlus": "helpers.interpret",
     "History": "helpers.train",
@@ -70,6 +74,7 @@ _EXPORTS = {
     "SEBlock": "helpers.attention",
     "TinyCNN": "helpers.tinycnn",
     "TinyUNet": "helpers.nd_models",
+    "WeightsUnavailableError": "helpers.pretrained",
     "accuracy": "helpers.tinycnn",
     "activation": "helpers.layers",
     "activation_derivative": "helpers.layers",
@@ -87,6 +92,7 @@ _EXPORTS = {
     "cbam_params": "helpers.attention",
     "check": "helpers.checks",
     "check_function": "helpers.checks",
+    "classification_models": "helpers.pretrained",
     "conv2d": "helpers.ops",
     "conv2d_backward": "helpers.ops",
     "conv_bn": "helpers.blocks",
@@ -162,6 +168,7 @@ _EXPORTS = {
     "predict": "helpers.train",
     "predict_tensors": "helpers.nd_models",
     "prepare": "helpers.transfer",
+    "pretrained": "helpers.pretrained",
     "rank_correlation": "helpers.interpret",
     "receptive_field": "helpers.shapes",
     "relu": "helpers.functional",
@@ -172,6 +179,7 @@ _EXPORTS = {
     "sample_photo": "helpers.images",
     "save_checkpoint": "helpers.train",
     "se_params": "helpers.attention",
+    "select_classes": "helpers.transfer_data",
     "set_seed": "helpers.train",
     "show_attributions": "helpers.plot_interpret",
     "show_confused_pairs": "helpers.plot_metrics",
@@ -192,6 +200,8 @@ _EXPORTS = {
     "waveform": "helpers.nd_data",
     "weighted_map": "helpers.interpret",
     "weights_and_biases": "helpers.mlp",
+    "weights_file": "helpers.pretrained",
+    "write_image_folder": "helpers.transfer_data",
 }
 
 __all__ = sorted(_EXPORTS)

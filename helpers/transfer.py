@@ -1,14 +1,21 @@
 """Transfer learning (Part VIII): swap a network's head and choose what trains.
 
-``prepare(model, num_classes, mode)`` works on torchvision's ResNet, VGG, AlexNet, MobileNet v2/v3,
-EfficientNet and DenseNet, and on the book's own ``LeNet5``, ``CifarCNN`` and ``MLP``:
+``prepare(model, num_classes, mode)`` works on every torchvision classification family -- ResNet,
+ResNeXt, Wide ResNet, VGG, AlexNet, MobileNet v2/v3, EfficientNet v1/v2, DenseNet, ConvNeXt,
+RegNet, ShuffleNet v2, SqueezeNet, MNASNet, GoogLeNet, Inception v3, ViT, Swin v1/v2, MaxViT --
+and on the book's own ``LeNet5``, ``CifarCNN`` and ``MLP``:
 
 1. :func:`find_head` finds the classifier's last ``nn.Linear`` (through the attributes ``fc``,
-   ``classifier``, ``head``, ``heads``, or ``net`` for the book's ``MLP``);
-2. it is replaced, in place, by a new ``nn.Linear(in_features, num_classes)``;
+   ``classifier``, ``head``, ``heads``, or ``net`` for the book's ``MLP``), or SqueezeNet's last
+   1x1 ``nn.Conv2d`` in ``classifier``;
+2. it is replaced, in place, by a new layer of the same kind with ``num_classes`` outputs
+   (auxiliary classifiers of GoogLeNet and Inception v3 are removed, as torchvision does when it
+   loads their pre-trained weights);
 3. ``"feature_extraction"`` freezes everything but the new head; ``"fine_tuning"`` also unfreezes
    the body (all of it, the last ``unfreeze`` blocks of :func:`blocks`, or named modules), which
-   gets a learning rate ``head_lr_factor`` times smaller than the head's.
+   gets a learning rate ``head_lr_factor`` times smaller than the head's;
+4. BatchNorm layers whose weights are frozen are made to normalise with their stored statistics
+   in training mode too, and never to update them (``freeze_batchnorm=True``, Keras's rule).
 
 Typical use::
 
@@ -24,15 +31,26 @@ import math
 from typing import NamedTuple, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from helpers.shapes import count_params
 
-__all__ = ["HEAD_ATTRIBUTES", "MODES", "Prepared", "blocks", "find_head", "prepare"]
+__all__ = ["HEAD_ATTRIBUTES", "MODES", "FrozenStatsBatchNorm2d", "Prepared", "blocks", "find_head",
+           "prepare"]
 
 #: where :func:`find_head` looks, in this order (``net`` is the book's ``MLP``)
 HEAD_ATTRIBUTES = ("fc", "classifier", "head", "heads", "net")
 MODES = ("feature_extraction", "fine_tuning")
+#: auxiliary classifiers (GoogLeNet, Inception v3) that prepare removes
+AUX_ATTRIBUTES = ("aux1", "aux2", "AuxLogits")
+#: containers :func:`blocks` opens (features: VGG, MobileNet...; encoder.layers: ViT; blocks: MaxViT;
+#: trunk_output: RegNet)
+OPENED = ("features", "encoder", "layers", "blocks", "trunk_output")
+_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)
+SUPPORTED = ("torchvision ResNet, ResNeXt, Wide ResNet, VGG, AlexNet, MobileNet, EfficientNet, "
+             "DenseNet, ConvNeXt, RegNet, ShuffleNet, SqueezeNet, MNASNet, GoogLeNet, Inception, ViT, "
+             "Swin, MaxViT, and the book's LeNet5, CifarCNN, MLP")
 
 
 class Prepared(NamedTuple):
@@ -46,7 +64,7 @@ class Prepared(NamedTuple):
             ``prepare`` was given ``lr``, ``"lr" = lr * lr_factor``. A group with no parameters
             is left out.
         report: one line, e.g. ``"feature extraction: 5,130 of 11,181,642 parameters train
-            (the new head); 11,176,512 frozen"``.
+            (the new head); 11,176,512 frozen; 20 frozen BatchNorm layers keep their statistics"``.
     """
 
     model: nn.Module
@@ -54,8 +72,22 @@ class Prepared(NamedTuple):
     report: str
 
 
-def _head_path(model: nn.Module) -> tuple[nn.Module, str, nn.Linear, str]:
-    """(parent, attribute, linear, dotted name of the linear in ``model``)."""
+class FrozenStatsBatchNorm2d(nn.BatchNorm2d):
+    """A ``BatchNorm2d`` that always normalises with its stored running mean and variance.
+
+    In ``train()`` mode too (where ``nn.BatchNorm2d`` would use the batch's statistics and update
+    its running ones), so a frozen body computes exactly what it computed on the source task.
+    Same parameters, buffers and ``state_dict`` keys as ``nn.BatchNorm2d``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (N, C, H, W)
+        self._check_input_dim(x)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            training=False, momentum=0.0, eps=self.eps)
+
+
+def _head_path(model: nn.Module) -> tuple[nn.Module, str, nn.Module, str]:
+    """(parent, attribute, head layer, dotted name of the head layer in ``model``)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     candidates: list[tuple[str, nn.Module]] = []
@@ -66,44 +98,48 @@ def _head_path(model: nn.Module) -> tuple[nn.Module, str, nn.Linear, str]:
     for attr, module in candidates:
         if isinstance(module, nn.Linear):
             return model, attr, module, attr
-        last = None
-        for name, sub in module.named_modules():
-            if isinstance(sub, nn.Linear):
-                last = name
+        linears = [n for n, sub in module.named_modules() if isinstance(sub, nn.Linear)]
+        with_params = [(n, sub) for n, sub in module.named_modules()
+                       if n and any(True for _ in sub.parameters(recurse=False))]
+        last = linears[-1] if linears else None
+        if last is None and with_params and isinstance(with_params[-1][1], nn.Conv2d) \
+                and with_params[-1][1].kernel_size == (1, 1):
+            last = with_params[-1][0]  # SqueezeNet: a 1x1 convolution per class, then pooling
         if last is not None:
             *parents, leaf = last.split(".")
             parent = module.get_submodule(".".join(parents)) if parents else module
             dotted = f"{attr}.{last}" if attr else last
             return parent, leaf, getattr(parent, leaf), dotted
     raise ValueError(
-        f"cannot find the classifier head of {type(model).__name__}: looked for an nn.Linear as, "
-        f"or inside, the attributes {', '.join(HEAD_ATTRIBUTES)} (or the model itself if it is an "
-        f"nn.Sequential); found none. Supported: torchvision ResNet, VGG, AlexNet, MobileNet, "
-        f"EfficientNet, DenseNet and the book's LeNet5, CifarCNN, MLP"
+        f"cannot find the classifier head of {type(model).__name__}: looked for an nn.Linear (or "
+        f"a last 1x1 nn.Conv2d) as, or inside, the attributes {', '.join(HEAD_ATTRIBUTES)} (or "
+        f"the model itself if it is an nn.Sequential); found none. Supported: {SUPPORTED}. For "
+        f"another model, replace its last layer yourself and set requires_grad by hand"
     )
 
 
-def find_head(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:
+def find_head(model: nn.Module) -> tuple[nn.Module, str, nn.Module]:
     """Find the classifier head: the last ``nn.Linear`` reachable through a known attribute.
 
     Looks at ``model.fc``, ``model.classifier``, ``model.head``, ``model.heads``, ``model.net``
     (in that order; the model itself first if it is an ``nn.Sequential``): the first one that is,
-    or contains, an ``nn.Linear`` gives its last ``nn.Linear``.
+    or contains, an ``nn.Linear`` gives its last ``nn.Linear``; one without any ``nn.Linear``
+    whose last layer with parameters is a 1x1 ``nn.Conv2d`` (SqueezeNet) gives that convolution.
 
     Args:
         model: the network.
 
     Returns:
-        ``(parent, name, linear)`` with ``getattr(parent, name) is linear``, so
-        ``setattr(parent, name, new_linear)`` replaces the head (for ``nn.Sequential`` parents
+        ``(parent, name, layer)`` with ``getattr(parent, name) is layer``, so
+        ``setattr(parent, name, new_layer)`` replaces the head (for ``nn.Sequential`` parents
         ``name`` is the index as a string, e.g. ``"6"``).
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``.
-        ValueError: none of those attributes holds an ``nn.Linear`` (the message lists them).
+        ValueError: no head found (the message lists where it looked and what is supported).
     """
-    parent, name, linear, _ = _head_path(model)
-    return parent, name, linear
+    parent, name, layer, _ = _head_path(model)
+    return parent, name, layer
 
 
 def _contains(module: nn.Module, target: nn.Module) -> bool:
@@ -113,13 +149,15 @@ def _contains(module: nn.Module, target: nn.Module) -> bool:
 def blocks(model: nn.Module) -> list[str]:
     """The body's blocks, input to output, as dotted module names (what ``unfreeze=n`` counts).
 
-    The model's top-level children that have parameters, with ``features`` (an
-    ``nn.Sequential`` in VGG, AlexNet, MobileNet, EfficientNet, DenseNet and the book's CNNs) and
-    the container of the head opened one level; the head itself is left out. Examples:
-    ResNet ``[conv1, bn1, layer1, ..., layer4]``; VGG ``[features.0, ..., classifier.0,
-    classifier.3]``; EfficientNet ``[features.0, ..., features.8]``.
+    The model's top-level children that have parameters, with the container of the head and
+    the containers named ``features``, ``encoder``, ``layers``, ``blocks`` or ``trunk_output``
+    (two levels deep at most) opened; the head and auxiliary classifiers (``aux1``, ``aux2``, ``AuxLogits``) are left
+    out. Examples: ResNet ``[conv1, bn1, layer1, ..., layer4]``;
+    VGG ``[features.0, ..., classifier.0, classifier.3]``; EfficientNet ``[features.0, ...,
+    features.8]``; ViT ``[conv_proj, encoder.layers.encoder_layer_0, ..., encoder.ln]``.
 
-    Parameters registered on the model itself (not in a child) belong to no block.
+    Parameters registered directly on an opened module (ViT's ``class_token`` and position
+    embedding) belong to no block: they train only when the whole body does.
     """
     _, _, head, _ = _head_path(model)
     out: list[str] = []
@@ -127,11 +165,10 @@ def blocks(model: nn.Module) -> list[str]:
     def walk(prefix: str, module: nn.Module, depth: int) -> None:
         for name, child in module.named_children():
             full = prefix + name
-            if child is head:
+            if child is head or (depth == 0 and name in AUX_ATTRIBUTES):
                 continue
-            if _contains(child, head):
-                walk(full + ".", child, depth + 1)
-            elif depth == 0 and name == "features" and isinstance(child, nn.Sequential):
+            if _contains(child, head) or (depth <= 1 and name in OPENED
+                                          and any(True for _ in child.children())):
                 walk(full + ".", child, depth + 1)
             elif any(True for _ in child.parameters()):
                 out.append(full)
@@ -156,18 +193,29 @@ def _check_positive(value: object, name: str) -> float:
     return float(value)
 
 
+def _norm_only(module: nn.Module) -> bool:
+    """True if every layer of ``module`` that holds parameters is a normalisation layer."""
+    holders = [m for m in module.modules() if any(True for _ in m.parameters(recurse=False))]
+    return bool(holders) and all(isinstance(m, _NORMS) for m in holders)
+
+
 def _unfrozen_modules(model: nn.Module, unfreeze: int | Sequence[str] | None) -> list[str] | None:
     """Names of the modules to unfreeze; None means the whole body."""
     if unfreeze is None:
         return None
     if isinstance(unfreeze, int) and not isinstance(unfreeze, bool):
-        names = blocks(model)
-        if not 0 <= unfreeze <= len(names):
+        units: list[list[str]] = []  # a normalisation layer on its own goes with the block before it
+        for name in blocks(model):
+            if units and _norm_only(model.get_submodule(name)):
+                units[-1].append(name)
+            else:
+                units.append([name])
+        if not 0 <= unfreeze <= len(units):
             raise ValueError(
-                f"unfreeze must be between 0 and {len(names)} (the blocks of "
-                f"{type(model).__name__}: {', '.join(names)}); got {unfreeze}"
+                f"unfreeze must be between 0 and {len(units)} (the blocks of "
+                f"{type(model).__name__}: {'; '.join(' + '.join(u) for u in units)}); got {unfreeze}"
             )
-        return names[len(names) - unfreeze:]
+        return [name for unit in units[len(units) - unfreeze:] for name in unit]
     if isinstance(unfreeze, str) or not isinstance(unfreeze, (list, tuple)) or not all(
         isinstance(n, str) for n in unfreeze
     ):
@@ -185,6 +233,41 @@ def _unfrozen_modules(model: nn.Module, unfreeze: int | Sequence[str] | None) ->
     return list(unfreeze)
 
 
+def _new_head(old: nn.Module, num_classes: int) -> nn.Module:
+    """A fresh layer like ``old`` (Linear, or SqueezeNet's 1x1 Conv2d) with ``num_classes`` outputs."""
+    w = old.weight
+    if isinstance(old, nn.Linear):
+        return nn.Linear(old.in_features, num_classes, device=w.device, dtype=w.dtype)
+    return nn.Conv2d(old.in_channels, num_classes, 1, device=w.device, dtype=w.dtype)
+
+
+def _drop_aux_classifiers(model: nn.Module) -> list[str]:
+    """Remove GoogLeNet's / Inception v3's auxiliary classifiers, as torchvision does for weights."""
+    dropped = [a for a in AUX_ATTRIBUTES if isinstance(getattr(model, a, None), nn.Module)]
+    for a in dropped:
+        setattr(model, a, None)
+    if dropped and hasattr(model, "aux_logits"):
+        model.aux_logits = False  # their forward then returns plain logits in training mode too
+    return dropped
+
+
+def _freeze_batchnorm(model: nn.Module) -> int:
+    """Swap every BatchNorm2d with no trainable parameter for a FrozenStatsBatchNorm2d; count them."""
+    swapped = 0
+    for name, bn in list(model.named_modules()):
+        if type(bn) is not nn.BatchNorm2d or not bn.track_running_stats or any(
+                p.requires_grad for p in bn.parameters()):
+            continue
+        new = FrozenStatsBatchNorm2d(bn.num_features, bn.eps, bn.momentum, affine=bn.affine,
+                                     device="meta")
+        for key, value in {**dict(bn.named_parameters()), **dict(bn.named_buffers())}.items():
+            setattr(new, key, value)  # the very same tensors: nothing is copied
+        new.train(bn.training)
+        model.set_submodule(name, new)
+        swapped += 1
+    return swapped
+
+
 def prepare(
     model: nn.Module,
     num_classes: int,
@@ -193,8 +276,9 @@ def prepare(
     unfreeze: int | Sequence[str] | None = None,
     head_lr_factor: float = 10.0,
     lr: float | None = None,
+    freeze_batchnorm: bool = True,
 ) -> Prepared:
-    """Replace the head with a new ``nn.Linear(in_features, num_classes)`` and set what trains.
+    """Replace the head with a new one of ``num_classes`` outputs and set what trains.
 
     Args:
         model: a supported network (see :func:`find_head`); changed in place.
@@ -203,23 +287,28 @@ def prepare(
         mode: ``"feature_extraction"`` (only the new head trains) or ``"fine_tuning"`` (the new
             head and the chosen part of the body train).
         unfreeze: fine-tuning only. ``None``: the whole body; an int ``n``: the last ``n`` blocks
-            of :func:`blocks` (0 = head only); a list of dotted module names
+            of :func:`blocks` (0 = head only), a normalisation layer that stands alone in that
+            list counting with the block before it (DenseNet's ``features.norm5``, ViT's
+            ``encoder.ln``, ConvNeXt's ``classifier.0``, ResNet's ``bn1``); a list of dotted module names
             (``["layer4", "layer3.1"]``).
         head_lr_factor: the head's learning rate over the body's (> 0); the body group gets
             ``lr_factor = 1 / head_lr_factor``.
         lr: the head's learning rate; if given, every group gets ``"lr" = lr * lr_factor`` so the
             groups go to an optimiser as they are. Without it, set each group's ``"lr"`` from its
             ``"lr_factor"`` yourself.
+        freeze_batchnorm: make every ``BatchNorm2d`` whose weights are frozen a
+            :class:`FrozenStatsBatchNorm2d`, which normalises with its stored statistics in
+            ``train()`` mode too and never updates them. With ``False``, such layers still use
+            each batch's statistics during training and update their running ones: the frozen
+            body then changes after all.
 
     Returns:
         :class:`Prepared` ``(model, param_groups, report)``.
 
     Raises:
         TypeError / ValueError: a bad ``model``, ``num_classes``, ``mode``, ``unfreeze``,
-            ``head_lr_factor`` or ``lr``; ValueError if no head is found.
-
-    Note: frozen BatchNorm layers still update their running statistics in ``train()`` mode;
-    put them in ``eval()`` mode if the body must not change at all.
+            ``head_lr_factor``, ``lr`` or ``freeze_batchnorm``; ValueError if no head is found.
+            A failed call leaves the model as it was.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
@@ -229,6 +318,8 @@ def prepare(
     head_lr_factor = _check_positive(head_lr_factor, "head_lr_factor")
     if lr is not None:
         lr = _check_positive(lr, "lr")
+    if not isinstance(freeze_batchnorm, bool):
+        raise TypeError(f"freeze_batchnorm must be True or False; got {freeze_batchnorm!r}")
     if mode == "feature_extraction" and unfreeze is not None:
         raise ValueError(
             f"unfreeze is for mode='fine_tuning'; got unfreeze={unfreeze!r} with "
@@ -237,21 +328,18 @@ def prepare(
     chosen = _unfrozen_modules(model, unfreeze) if mode == "fine_tuning" else []
 
     parent, name, old = find_head(model)
-    w = old.weight
-    new = nn.Linear(old.in_features, num_classes, device=w.device, dtype=w.dtype)
+    new = _new_head(old, num_classes)
+    dropped = _drop_aux_classifiers(model)
     setattr(parent, name, new)
 
     for p in model.parameters():
-        p.requires_grad_(False)
-    if chosen is None:  # fine-tuning, whole body
-        for p in model.parameters():
+        p.requires_grad_(chosen is None)  # fine-tuning the whole body: everything trains
+    for n in chosen or []:
+        for p in model.get_submodule(n).parameters():
             p.requires_grad_(True)
-    else:
-        for n in chosen:
-            for p in model.get_submodule(n).parameters():
-                p.requires_grad_(True)
     for p in new.parameters():
         p.requires_grad_(True)
+    n_frozen_bn = _freeze_batchnorm(model) if freeze_batchnorm else 0
 
     head_ids = {id(p) for p in new.parameters()}
     body = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
@@ -273,4 +361,9 @@ def prepare(
         f"{mode.replace('_', ' ').replace('fine tuning', 'fine-tuning')}: {trainable:,} of "
         f"{total:,} parameters train ({what}); {total - trainable:,} frozen"
     )
+    if n_frozen_bn:
+        report += (f"; {n_frozen_bn} frozen BatchNorm layer{'s keep their' if n_frozen_bn > 1 else ' keeps its'} "
+                   "statistics")
+    if dropped:
+        report += f"; auxiliary classifiers {', '.join(dropped)} removed"
     return Prepared(model, groups, report)
