@@ -42,6 +42,23 @@ def _as_matrix(a, name: str) -> np.ndarray:
     return arr
 
 
+def _as_image(a, name: str) -> np.ndarray:
+    """A 2-D array (H, W) as float64, or a colour image (H, W, 3) as uint8 or floats in [0, 1]."""
+    arr = np.asarray(a)
+    if arr.ndim == 3 and arr.shape[2] == 3 and arr.size:
+        if arr.dtype == np.uint8:
+            return arr
+        arr = _as_matrix(arr.reshape(arr.shape[0], -1), name).reshape(arr.shape)
+        if arr.min() < 0 or arr.max() > 1:
+            raise ValueError(f"{name} is a colour image (H, W, 3) of floats, which must lie in [0, 1]; "
+                             f"got values from {arr.min():.3g} to {arr.max():.3g} (pass uint8 0-255 instead)")
+        return arr
+    if arr.ndim == 3 and arr.shape[0] == 3:
+        raise ValueError(f"{name} has shape {arr.shape}: colour images go in as (H, W, 3); "
+                         "use image.permute(1, 2, 0) (torch) or image.transpose(1, 2, 0) (NumPy)")
+    return _as_matrix(a, name)
+
+
 def _new_axes(ncols: int = 1, nrows: int = 1, **kwargs):
     import matplotlib.pyplot as plt  # only when the caller gives no axes
 
@@ -238,7 +255,8 @@ def show_images(
     """Draw 2-D images (feature maps, filtered photos) in a grid, each with title and colour bar.
 
     Args:
-        images: a sequence of ndarray[H, W].
+        images: a sequence of ndarray[H, W] (drawn with ``cmap``), or colour photos ndarray[H, W, 3]
+            (uint8 0-255, or floats in [0, 1]; drawn as they are, without axes or colour bar).
         titles: one title per image (default ``"image 0"``, ...).
         cmap: one colormap for all, or one per image. Images with both negative and positive
             values get colour limits symmetric around 0.
@@ -254,7 +272,7 @@ def show_images(
     Returns:
         The flat ndarray of axes that were drawn into.
     """
-    images = [_as_matrix(im, f"images[{i}]") for i, im in enumerate(images)]
+    images = [_as_image(im, f"images[{i}]") for i, im in enumerate(images)]
     n = len(images)
     if n == 0:
         raise ValueError("images must hold at least one image")
@@ -277,6 +295,11 @@ def show_images(
             raise ValueError(f"axes must hold at least {n} axes; got {axs.size}")
     for i, (im, title, cm) in enumerate(zip(images, titles, cmaps)):
         ax = axs[i]
+        if im.ndim == 3:  # a colour photo: drawn as it is, no colour map or bar
+            ax.imshow(im, interpolation="nearest")
+            ax.set_title(title)
+            ax.set_axis_off()
+            continue
         data = np.percentile(im, [1, 99]) if robust else im
         lo, hi = _limits(np.asarray(data), None, None, center=float(im.min()) < 0 < float(im.max()))
         shown = ax.imshow(im, cmap=cm, vmin=lo, vmax=hi, interpolation="nearest")

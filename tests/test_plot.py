@@ -218,3 +218,17 @@ def test_show_images_rejects_bad_input():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="at least 2 axes"):
         show_images([np.eye(2)] * 2, axes=[ax])
+
+
+def test_show_images_draws_colour_photos_as_they_are():
+    rgb = np.zeros((4, 5, 3), dtype=np.uint8)
+    rgb[..., 0] = 255  # pure red
+    axes = show_images([rgb, np.ones((4, 5, 3)) * 0.5, np.eye(4)], ncols=3)
+    drawn = axes[0].get_images()[0].get_array()
+    assert drawn.shape == (4, 5, 3) and drawn[0, 0].tolist() == [255, 0, 0]
+    assert not axes[0].axison and axes[2].axison  # photos without axes; the 2-D map keeps them
+    assert len(axes[0].figure.axes) == 3 + 1  # one colour bar: only the 2-D map has one
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        show_images([np.full((2, 2, 3), 2.0)])
+    with pytest.raises(ValueError, match=r"colour images go in as \(H, W, 3\)"):
+        show_images([np.zeros((3, 8, 8))])
