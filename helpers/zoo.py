@@ -171,12 +171,12 @@ _ILSVRC = "ILSVRC{} results, image-net.org/challenges/LSVRC/{}/results"
 # Winners of the ILSVRC classification task (and VGG, 2014's runner-up), as the organisers
 # published them; quoted, not measured here.
 IMAGENET_TOP5: tuple[Top5Entry, ...] = (
-    Top5Entry(2010, "NEC-UIUC (SIFT/LBP + SVM)", 28.2, "Russakovsky et al. 2015, IJCV 115, Table 5"),
-    Top5Entry(2011, "XRCE (Fisher vectors)", 25.8, "Russakovsky et al. 2015, IJCV 115, Table 5"),
+    Top5Entry(2010, "NEC-UIUC (SIFT/LBP + SVM)", 28.2, "Russakovsky et al. 2015, IJCV 115 (ILSVRC 2010-2014 results)"),
+    Top5Entry(2011, "XRCE (Fisher vectors)", 25.8, "Russakovsky et al. 2015, IJCV 115 (ILSVRC 2010-2014 results)"),
     Top5Entry(2012, "AlexNet (SuperVision)", 15.3, "Krizhevsky et al. 2012, NeurIPS; " + _ILSVRC.format(2012, 2012)),
     Top5Entry(2013, "ZFNet (Clarifai)", 11.7, "Zeiler & Fergus 2014, ECCV; " + _ILSVRC.format(2013, 2013)),
-    Top5Entry(2014, "VGG (runner-up)", 7.3, "Simonyan & Zisserman 2015, ICLR; " + _ILSVRC.format(2014, 2014)),
-    Top5Entry(2014, "GoogLeNet", 6.7, "Szegedy et al. 2015, CVPR, Table 2; " + _ILSVRC.format(2014, 2014)),
+    Top5Entry(2014, "VGG (runner-up)", 7.32, "Simonyan & Zisserman 2015, ICLR; " + _ILSVRC.format(2014, 2014)),
+    Top5Entry(2014, "GoogLeNet", 6.67, "Szegedy et al. 2015, CVPR, Table 2; " + _ILSVRC.format(2014, 2014)),
     Top5Entry(2015, "ResNet (MSRA)", 3.57, "He et al. 2016, CVPR, Table 5; " + _ILSVRC.format(2015, 2015)),
     Top5Entry(2016, "Trimps-Soushen (ensemble)", 2.99, _ILSVRC.format(2016, 2016)),
     Top5Entry(2017, "SENet (WMW)", 2.25, "Hu et al. 2018, CVPR; " + _ILSVRC.format(2017, 2017)),
