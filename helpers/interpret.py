@@ -140,8 +140,10 @@ class GradCAM:
         self._activations: torch.Tensor | None = None
         self._handle = target_layer.register_forward_hook(self._save)
 
-    def _save(self, _module, _inputs, output) -> None:
+    def _save(self, _module, _inputs, output):
         self._activations = output
+        if isinstance(output, torch.Tensor):  # later in-place ops (ReLU(inplace=True), +=) then change
+            return output.clone()  # the copy the model goes on with, not A (Captum does the same)
 
     def __enter__(self) -> GradCAM:
         return self

@@ -33,6 +33,12 @@ def gap_model() -> nn.Sequential:
     return model.eval()
 
 
+def inplace_cnn() -> nn.Sequential:
+    """Convolutions followed by ReLU(inplace=True), as in torchvision's VGG and ResNet."""
+    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(8, 8, 3, padding=1),
+                         nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 6 * 6, 10))
+
+
 def ramp_image(n: int = 2) -> torch.Tensor:
     """Deterministic sign-mixed images (n, 2, 4, 4)."""
     v = torch.arange(n * 2 * 16, dtype=torch.float64).reshape(n, 2, 4, 4)
@@ -119,6 +125,8 @@ def _captum_gradcam(model, layer, x, target):
     (CifarCNN, lambda m: m.features[3], (3, 3, 32, 32)),
     (lambda: CifarCNN(batchnorm=True, dropout=0.3), lambda m: m.features[5], (3, 3, 32, 32)),
     (LeNet5, lambda m: m.features[3], (5, 1, 28, 28)),
+    (inplace_cnn, lambda m: m[2], (3, 3, 12, 12)),  # its output is changed in place by the next ReLU
+    (inplace_cnn, lambda m: m[3], (3, 3, 12, 12)),  # an in-place ReLU as the target
 ])
 def test_gradcam_equals_captum_layer_gradcam_upsampled(build, layer, shape, device):
     torch.manual_seed(0)
