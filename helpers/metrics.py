@@ -76,7 +76,8 @@ def report(y_true, y_pred, y_score=None, k: Sequence[int] = (1, 5), num_classes:
     Args:
         y_true: ndarray[N] of true class indices.
         y_pred: ndarray[N] of predicted class indices.
-        y_score: optional ndarray[N, num_classes] of class probabilities (rows sum to 1); enables
+        y_score: optional ndarray[N, num_classes] of class probabilities (rows sum to 1; rows of
+            float32 probabilities that sum to 1 within 1e-4 are renormalised in float64); enables
             top-k accuracy, one-vs-rest ROC AUC and log loss.
         k: the k of top-k accuracy (needs ``y_score``; a k larger than the number of classes is skipped).
         num_classes: defaults to ``y_score.shape[1]`` or ``max(label) + 1``.
@@ -97,6 +98,9 @@ def report(y_true, y_pred, y_score=None, k: Sequence[int] = (1, 5), num_classes:
         scores = np.asarray(y_score.cpu() if hasattr(y_score, "cpu") else y_score, dtype=float)
         if scores.ndim != 2 or scores.shape[0] != len(y_true):
             raise ValueError(f"y_score must have shape (N, num_classes) with N = {len(y_true)}; got {scores.shape}")
+        sums = scores.sum(axis=1, keepdims=True)  # (N, 1)
+        if np.allclose(sums, 1.0, rtol=0, atol=1e-4):  # float32 softmax: re-close the rounding in float64
+            scores = scores / sums
     if num_classes is None:
         num_classes = scores.shape[1] if scores is not None else int(max(y_true.max(), y_pred.max())) + 1
     labels = np.arange(num_classes)

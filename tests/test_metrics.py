@@ -53,6 +53,22 @@ def test_agrees_with_scikit_learn_on_random_multiclass():
             assert r["specificity"][c] == pytest.approx(np.mean(y_pred[negatives] != c))
 
 
+def test_float32_probabilities_from_torch_give_no_warning_and_the_same_numbers():
+    import warnings
+
+    import torch
+
+    rng = np.random.default_rng(3)
+    y_true = np.arange(200) % 10
+    probs32 = torch.softmax(torch.tensor(rng.normal(size=(200, 10)), dtype=torch.float32), 1)  # (N, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn warns when rows do not sum to 1 in float64
+        r = report(torch.tensor(y_true), probs32.argmax(1), probs32)
+    exact = probs32.double() / probs32.double().sum(1, keepdim=True)
+    assert r["log_loss"] == pytest.approx(skm.log_loss(y_true, exact.numpy()), rel=1e-9)
+    assert r["roc_auc_ovr"] == pytest.approx(skm.roc_auc_score(y_true, exact.numpy(), multi_class="ovr"))
+
+
 def test_binary_scores_and_text():
     y_true = np.array([0, 0, 1, 1, 1, 0])
     scores = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55], [0.8, 0.2], [0.2, 0.8]])
