@@ -159,10 +159,7 @@ class GradCAM:
         self._activations = None
 
     def activations_and_gradients(self, x: torch.Tensor, target=None):
-        """One forward and backward pass: ``(A, dscore/dA, targets, logits)``, detached.
-
-        ``A`` and its gradient are ``(N, K, h, w)``; targets ``(N,)``; logits ``(N, classes)``.
-        """
+        """One pass: ``A, dscore/dA`` ``(N, K, h, w)``, targets ``(N,)``, logits ``(N, classes)``, detached."""
         if self._handle is None:
             raise RuntimeError("this GradCAM's hook was removed (its `with` block ended): make a new one")
         _check_input(x)
@@ -192,11 +189,9 @@ class GradCAM:
         return weighted_map(acts, self.channel_weights(acts, grads, targets))
 
     def __call__(self, x: torch.Tensor, target=None) -> np.ndarray:
-        """Maps upsampled (bilinear) to the input's size, each scaled to [0, 1]: ``ndarray[N, H, W]``.
+        """Maps ``ndarray[N, H, W]``, upsampled (bilinear) to the size of ``x`` ``(N, C, H, W)``, each in [0, 1].
 
-        Args:
-            x: float tensor ``(N, C, H, W)`` on the model's device.
-            target: ``None`` (each image's predicted class), an int, or one class per image.
+        ``target``: ``None`` (each image's predicted class), an int, or one class per image.
         """
         maps = self.layer_maps(x, target)[:, None]  # (N, 1, h, w)
         maps = F.interpolate(maps, size=tuple(x.shape[-2:]), mode="bilinear", align_corners=False)
@@ -213,13 +208,8 @@ class GradCAMPlusPlus(GradCAM):
 
 
 class CAM(GradCAM):
-    """CAM (Zhou et al. 2016) for a model ending in global average pooling and ``fc``:
-    the channel weights of class ``c`` are ``fc.weight[c]``.
-
-    Args:
-        model, target_layer: as for :class:`GradCAM`; ``target_layer`` is the one pooled.
-        fc: the ``nn.Linear`` after the pooling, with one input per channel of ``target_layer``.
-    """
+    """CAM (Zhou et al. 2016) for a model ending in global average pooling of ``target_layer`` and
+    ``fc`` (an ``nn.Linear`` with one input per channel): class ``c``'s channel weights are ``fc.weight[c]``."""
 
     def __init__(self, model: nn.Module, target_layer: nn.Module, fc: nn.Linear):
         if not isinstance(fc, nn.Linear):
@@ -302,10 +292,7 @@ def heatmap(attribution) -> np.ndarray:
 
 
 def rank_correlation(maps_a, maps_b) -> np.ndarray:
-    """Spearman rank correlation of each pair of maps ``(N, H, W)``: ``ndarray[N]``.
-
-    1 = the same ordering of pixels, 0 = unrelated. A constant map has no ranking: NaN.
-    """
+    """Spearman rank correlation of each pair of maps ``(N, H, W)``, ``ndarray[N]``; NaN for a constant map."""
     from scipy.stats import rankdata
 
     a = _as_float(maps_a, "maps_a", 3).cpu().numpy().reshape(len(maps_a), -1)
