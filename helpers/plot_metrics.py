@@ -180,12 +180,13 @@ def plot_per_class(values: Mapping[str, Sequence[float]], classes: Sequence[str]
         ax.bar(x + (i - (len(keys) - 1) / 2) * width, row, width, color=f"C{i % 10}",
                label=f"{k} (macro {np.nanmean(row):.3f})")
     ax.set_xticks(x, names, rotation=45 if n > 6 else 0, ha="right" if n > 6 else "center")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.25)  # room for the legend above the bars
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel("class")
     ax.set_ylabel("score (0 to 1)")
     ax.set_title(title or "Per-class " + ", ".join(keys))
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper center", ncol=min(len(keys), 4))
     return ax
 
 
@@ -236,7 +237,7 @@ def show_confused_pairs(images, y_true, y_pred, pairs: Sequence[Sequence[int]],
                 continue
             image = imgs[found[j]].transpose(1, 2, 0)  # (H, W, C) for imshow
             ax.imshow(image[..., 0] if image.shape[2] == 1 else image, cmap="gray", vmin=0, vmax=255)
-            ax.set_title(f"#{found[j]}", fontsize=8)
+            ax.set_title(f"image #{found[j]}", fontsize=8)
         row[0].set_ylabel(f"{names[t]} → {names[p]}\n({len(found)} such errors)", fontsize=8)
         row[0].set_visible(True)
     if suptitle:
