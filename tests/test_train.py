@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -10,6 +11,7 @@ from helpers.models import MLP, CifarCNN, LeNet5
 from helpers.shapes import conv_params, count_params, dense_params
 from helpers.train import (
     _augment,
+    flip_and_crop,
     evaluate,
     fit,
     load_checkpoint,
@@ -187,3 +189,21 @@ def test_fit_trains_only_the_given_param_groups_at_their_rates():
 def test_fit_runs_with_very_few_steps(n):
     history = fit(LeNet5(num_classes=2), halves(n), epochs=1, batch_size=1, progress=False)
     assert history.epoch == [1] and history.settings["train_size"] == n
+
+
+def test_flip_and_crop_matches_numpy_pad_and_slice():
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(5, 2, 6, 7, generator=g)
+    flip = torch.tensor([True, False, True, False, False])
+    dy, dx = torch.tensor([0, 1, 2, 4, 2]), torch.tensor([4, 0, 2, 3, 1])
+    got = flip_and_crop(x, flip, dy, dx, pad=2).numpy()
+    for i in range(5):
+        img = x[i].numpy()[:, :, ::-1] if flip[i] else x[i].numpy()
+        padded = np.pad(img, ((0, 0), (2, 2), (2, 2)), mode="reflect")
+        np.testing.assert_array_equal(got[i], padded[:, dy[i]:dy[i] + 6, dx[i]:dx[i] + 7])
+    assert torch.equal(flip_and_crop(x, torch.zeros(5, dtype=torch.bool), torch.full((5,), 2),
+                                     torch.full((5,), 2), pad=2), x)  # centre crop, no flip: unchanged
+    with pytest.raises(ValueError, match=r"dy must have shape \(5,\)"):
+        flip_and_crop(x, flip, dy[:3], dx, pad=2)
+    with pytest.raises(ValueError, match=r"must lie in 0..4"):
+        flip_and_crop(x, flip, dy + 1, dx, pad=2)
