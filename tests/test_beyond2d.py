@@ -4,24 +4,19 @@ scikit-learn."""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from scipy import signal
+from sklearn.metrics import f1_score, jaccard_score
+from torch import nn
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from scipy import signal  # noqa: E402
-from sklearn.metrics import f1_score, jaccard_score  # noqa: E402
-from torch import nn  # noqa: E402
-
-from helpers.nd_data import (DNA, SEGMENTATION_CLASSES, SIGNAL_CLASSES, VOLUME_CLASSES,  # noqa: E402
-                             make_motif_sequences, make_segmentation, make_signals, make_volumes,
-                             plot_signals, show_masks, waveform)
-from helpers.nd_models import (ConvNetND, TinyUNet, conv_output_shape, conv_params_nd,  # noqa: E402
-                               dice_score, evaluate_tensors, fit_tensors, iou_score, predict_tensors)
-from helpers.shapes import conv_params, count_params, dense_params  # noqa: E402
+from helpers.nd_data import (DNA, SEGMENTATION_CLASSES, SIGNAL_CLASSES, VOLUME_CLASSES, make_motif_sequences,
+                             make_segmentation, make_signals, make_volumes, plot_signals, show_masks, waveform)
+from helpers.nd_models import (ConvNetND, TinyUNet, conv_output_shape, conv_params_nd, dice_score,
+                               evaluate_tensors, fit_tensors, iou_score, predict_tensors)
+from helpers.shapes import conv_params, count_params, dense_params
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
@@ -65,7 +60,8 @@ def test_signals_without_noise_have_their_class_shape_and_noise_has_its_std():
     clean = clean[:, 0].numpy()
     amp = np.abs(clean).max(1, keepdims=True)
     assert ((amp >= 0.5 - 1e-6) & (amp <= 1.5 + 1e-6)).all()
-    square = clean[y.numpy() == SIGNAL_CLASSES.index("square")] / amp[y.numpy() == 1]
+    is_square = y.numpy() == SIGNAL_CLASSES.index("square")
+    square = clean[is_square] / amp[is_square]
     np.testing.assert_allclose(np.abs(square), 1.0, atol=1e-6)  # only +-amplitude
     for name in ("sine", "sawtooth", "chirp"):
         rows = clean[y.numpy() == SIGNAL_CLASSES.index(name)]
