@@ -54,10 +54,14 @@ def set_seed(seed: int) -> None:
 
 
 def _cpu_threads() -> int:
+    """Threads for CPU training: ``OMP_NUM_THREADS`` when set (say, by a test runner sharing the
+    cores), else every core this process may use -- never more, which would oversubscribe."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    wanted = os.environ.get("OMP_NUM_THREADS", "")
+    return min(int(wanted), cores) if wanted.isdigit() and int(wanted) > 0 else cores
 
 
 def to_input(images: torch.Tensor) -> torch.Tensor:

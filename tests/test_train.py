@@ -207,3 +207,17 @@ def test_flip_and_crop_matches_numpy_pad_and_slice():
         flip_and_crop(x, flip, dy[:3], dx, pad=2)
     with pytest.raises(ValueError, match=r"must lie in 0..4"):
         flip_and_crop(x, flip, dy + 1, dx, pad=2)
+
+
+def test_cpu_threads_honour_omp_num_threads(monkeypatch):
+    from helpers.train import _cpu_threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = _cpu_threads()
+    assert cores >= 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert _cpu_threads() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", str(cores + 5))
+    assert _cpu_threads() == cores  # never more threads than cores
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")
+    assert _cpu_threads() == cores
