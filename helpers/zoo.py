@@ -178,7 +178,7 @@ IMAGENET_TOP5: tuple[Top5Entry, ...] = (
     Top5Entry(2014, "VGG (runner-up)", 7.32, "Simonyan & Zisserman 2015, ICLR; " + _ILSVRC.format(2014, 2014)),
     Top5Entry(2014, "GoogLeNet", 6.67, "Szegedy et al. 2015, CVPR, Table 2; " + _ILSVRC.format(2014, 2014)),
     Top5Entry(2015, "ResNet (MSRA)", 3.57, "He et al. 2016, CVPR, Table 5; " + _ILSVRC.format(2015, 2015)),
-    Top5Entry(2016, "Trimps-Soushen (ensemble)", 2.99, _ILSVRC.format(2016, 2016)),
+    Top5Entry(2016, "Trimps-Soushen", 2.99, _ILSVRC.format(2016, 2016)),
     Top5Entry(2017, "SENet (WMW)", 2.25, "Hu et al. 2018, CVPR; " + _ILSVRC.format(2017, 2017)),
 )
 HUMAN_TOP5 = Top5Entry(2014, "one trained human annotator", 5.1,
@@ -205,13 +205,16 @@ def plot_top5_timeline(entries=IMAGENET_TOP5, human: Top5Entry | None = HUMAN_TO
         _, ax = plt.subplots(figsize=(8, 4))
     years, errors = [e.year for e in entries], [e.top5_error for e in entries]
     ax.plot(years, errors, "o-", color="tab:blue", label="ILSVRC entry")
-    for e in entries:
+    for i, e in enumerate(entries):
+        beside = i > 0 and entries[i - 1].year == e.year  # a second entry of the same year: label on the left
         ax.annotate(f"{e.entry}\n{e.top5_error:g} %", (e.year, e.top5_error), textcoords="offset points",
-                    xytext=(4, 6), fontsize=7)
+                    xytext=(-6, -4) if beside else (4, 6), ha="right" if beside else "left", fontsize=7,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     if human is not None:
         ax.axhline(human.top5_error, ls="--", color="gray", label=f"human ({human.top5_error:g} %)")
     ax.set(xlabel="year", ylabel="top-5 error on the ILSVRC test set (%)", ylim=(0, max(errors) * 1.2),
            title="ImageNet (ILSVRC) classification: top-5 error by year")
     ax.set_xticks(range(min(years), max(years) + 1))
+    ax.set_xlim(min(years) - 0.3, max(years) + 0.8)  # room for the last label
     ax.legend(loc="upper right", fontsize=8)
     return ax
