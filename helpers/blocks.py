@@ -18,16 +18,10 @@ import torch
 from torch import nn
 from torchvision.ops import SqueezeExcitation
 
+from helpers.attention import _positive_int as _positive  # one argument check for both modules
+
 __all__ = ["conv_bn", "Inception", "BasicBlock", "Bottleneck", "DenseBlock", "DepthwiseSeparable",
            "InvertedResidual", "MBConv"]
-
-
-def _positive(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value}")
-    return value
 
 
 def _stride(stride: object) -> int:
