@@ -1,4 +1,8 @@
-"""Test-wide settings: quick mode for every notebook kernel the tests start."""
+"""Test-wide settings: quick mode for every notebook kernel the tests start.
+
+At the repository root so that it applies however pytest is called, also to one notebook alone
+(`pytest chapters/07_cifar10.ipynb`), not only when tests/ is collected.
+"""
 
 import os
 
