@@ -70,17 +70,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 exercises: $(STAMP)
-	$(BIN)/python -m helpers.book sync $(NOTEBOOKS)
-	$(BIN)/python -m helpers.grading generate solutions exercises
+	$(BIN)/python -m booktools.book sync $(NOTEBOOKS)
+	$(BIN)/python -m booktools.grading generate solutions exercises
 
 execute: $(STAMP)
-	$(BIN)/python -m helpers.book execute $(or $(NB),$(NOTEBOOKS))
+	$(BIN)/python -m booktools.book execute $(or $(NB),$(NOTEBOOKS))
 
 OUT  ?= gradebook.csv
 JOBS ?= 2
 grade: $(STAMP)
 	@test -n "$(SOURCE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade SOURCE=solutions/NN_topic.ipynb SUBMISSIONS='folder/*.ipynb' [OUT=gradebook.csv] [JOBS=2]"; exit 2; }
-	$(BIN)/python -m helpers.grading grade --source $(SOURCE) --out $(OUT) --jobs $(JOBS) $(SUBMISSIONS)
+	$(BIN)/python -m booktools.grading grade --source $(SOURCE) --out $(OUT) --jobs $(JOBS) $(SUBMISSIONS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.grading.grader import GradeSettings, grade_batch
+from booktools.grading.grader import GradeSettings, grade_batch
 
 
 def run(source: Path, copies: int, jobs: int, workdir: Path) -> tuple[float, float]:

@@ -33,7 +33,7 @@ Modules, one job each:
 * ``helpers.config`` -- data folder and quick/full mode;
 * ``helpers.checks`` -- instant ✅/❌ feedback for exercises;
 * ``helpers.plot`` and ``helpers.widgets`` -- figures and interactive explorers;
-* ``helpers.grading`` -- exercise notebooks generated from solutions, and the grader.
+* ``booktools.grading`` -- exercise notebooks generated from solutions, and the grader.
 """
 
 from __future__ import annotations

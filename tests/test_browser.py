@@ -34,8 +34,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 import yaml
 
-from helpers.book import repo_url, toc_files
-from helpers.site import LinkChecker, serve
+from booktools.book import repo_url, toc_files
+from booktools.site import LinkChecker, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = toc_files(ROOT)

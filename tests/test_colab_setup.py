@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers.book import ROOT, SETUP_MARKER, repo_url, setup_cell_source
+from booktools.book import ROOT, SETUP_MARKER, repo_url, setup_cell_source
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode != 0,

@@ -20,9 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.grading.assemble import InvalidNotebook, read_hidden_tests, read_submission
-from helpers.grading.generate import generate_exercise
-from helpers.grading.grader import GradeSettings, feedback_path, grade_batch, risky_constructs
+from booktools.grading.assemble import InvalidNotebook, read_hidden_tests, read_submission
+from booktools.grading.generate import generate_exercise
+from booktools.grading.grader import GradeSettings, feedback_path, grade_batch, risky_constructs
 
 TESTS = {"ex99_1_check": 2.0, "ex99_2_check": 3.0, "ex99_3_check": 1.0}
 FULL = {"ex99_1_check": 2.0, "ex99_2_check": 3.0, "ex99_3_check": 1.0}
@@ -251,7 +251,7 @@ def test_feedback_shows_results_not_answers(graded):
 
 def test_rerun_resumes_and_skips_finished_submissions(graded, monkeypatch):
     rows, out, root, paths = graded
-    import helpers.grading.grader as grader
+    import booktools.grading.grader as grader
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a finished submission was graded again")
@@ -284,7 +284,7 @@ def test_interrupted_run_leaves_a_valid_csv_and_resumes(tmp_path):
         subs.append(tmp_path / f"s{i}.ipynb")
         nbformat.write(student(all_answers()), subs[-1])
     out = tmp_path / "book.csv"
-    cmd = [sys.executable, "-m", "helpers.grading", "grade", "--source", str(tmp_path / "source.ipynb"),
+    cmd = [sys.executable, "-m", "booktools.grading", "grade", "--source", str(tmp_path / "source.ipynb"),
            "--out", str(out), "--quiet", *map(str, subs)]
     proc = subprocess.Popen(cmd, start_new_session=True)
     deadline = time.monotonic() + 120

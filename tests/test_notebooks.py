@@ -9,8 +9,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers.book import ROOT, SETUP_TAG, repo_url, setup_cell_source, toc_files
-from helpers.grading import generate_all
+from booktools.book import ROOT, SETUP_TAG, repo_url, setup_cell_source, toc_files
+from booktools.grading import generate_all
 
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
 NOTEBOOKS = sorted(p for d in NOTEBOOK_DIRS for p in (ROOT / d).glob("*.ipynb"))

@@ -1,8 +1,8 @@
-"""helpers.site: the little web server and link checker behind the browser test."""
+"""booktools.site: the little web server and link checker behind the browser test."""
 
 import pytest
 
-from helpers.site import LinkChecker, ids_in, serve
+from booktools.site import LinkChecker, ids_in, serve
 
 
 def test_ids_in_finds_every_anchor_form():
@@ -36,7 +36,7 @@ def test_serve_refuses_a_missing_folder(tmp_path):
 def test_sphinx_fixes_drops_repeated_scripts():
     from sphinx.builders.html._assets import _JavaScript
 
-    from helpers.sphinx_fixes import unique_scripts
+    from booktools.sphinx_fixes import unique_scripts
 
     body = {"body": "const THEBE_JS_URL = 1"}
     scripts = [_JavaScript("a.js"), _JavaScript(None, **body), _JavaScript("b.js"),

@@ -1,4 +1,4 @@
-"""helpers.config, helpers.checks, helpers.images, helpers.book and the exercise generator."""
+"""helpers.config, helpers.checks, helpers.images, booktools.book and the exercise generator."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from helpers import checks, config
-from helpers.book import repo_url, setup_cell_source, sync_setup_cell, toc_files
-from helpers.grading import exercise_label, generate_all, generate_exercise
+from booktools.book import repo_url, setup_cell_source, sync_setup_cell, toc_files
+from booktools.grading import exercise_label, generate_all, generate_exercise
 from helpers.images import PHOTOS, sample_photo, to_gray
 from helpers.ops import conv2d
 

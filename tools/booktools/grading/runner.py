@@ -1,6 +1,6 @@
 """Run one rebuilt submission in a fresh kernel, recording each cell's result as it finishes.
 
-This module is the sandboxed worker: ``python -m helpers.grading.runner JOB.json RESULTS.jsonl``.
+This module is the sandboxed worker: ``python -m booktools.grading.runner JOB.json RESULTS.jsonl``.
 The grader starts it in its own process group, in an empty temporary folder, with a scrubbed
 environment; here it sets the resource limits its kernel inherits (memory, file size, one CPU)
 and runs the cells one by one through ``jupyter_client``.
@@ -97,7 +97,7 @@ def reference_hashes() -> dict[str, str]:
     code_digest = namespace["_grader_code_digest"]
     digests = {}
     for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
-        if info.name.startswith("helpers.grading"):
+        if info.name.startswith("booktools.grading"):
             continue
         try:
             module = importlib.import_module(info.name)

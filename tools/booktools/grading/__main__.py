@@ -1,7 +1,7 @@
 """Command line for exercise notebooks.
 
-    python -m helpers.grading generate [SOLUTIONS] [EXERCISES] [--check]
-    python -m helpers.grading grade --source solutions/NN_topic.ipynb --out gradebook.csv \\
+    python -m booktools.grading generate [SOLUTIONS] [EXERCISES] [--check]
+    python -m booktools.grading grade --source solutions/NN_topic.ipynb --out gradebook.csv \\
         [--jobs N] [--cell-timeout S] [--timeout S] [--memory MB] [--hidden-tests FILE] \\
         SUBMISSION.ipynb...
 """
@@ -12,11 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from helpers.grading.generate import generate_all
+from booktools.grading.generate import generate_all
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grading", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m booktools.grading", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="write exercise notebooks from solution notebooks")
     gen.add_argument("solutions", type=Path, nargs="?", default=Path("solutions"))
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             print("exercises are up to date")
         return 1 if (args.check and changed) else 0
 
-    from helpers.grading.grader import GradeSettings, feedback_path, grade_batch
+    from booktools.grading.grader import GradeSettings, feedback_path, grade_batch
 
     for path, what in ((args.source, "--source"), (args.hidden_tests, "--hidden-tests")):
         if path is not None and not path.is_file():

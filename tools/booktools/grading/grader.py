@@ -1,8 +1,8 @@
 """Grade a batch of submitted exercise notebooks into one CSV gradebook, safely and resumably.
 
 For each submission: read it (or mark it ``invalid_notebook``), rebuild it in the source's order
-(:mod:`helpers.grading.assemble`), scan the student's code for risky constructs, run it in a
-sandboxed worker (:mod:`helpers.grading.runner`) under a whole-notebook wall clock and memory /
+(:mod:`booktools.grading.assemble`), scan the student's code for risky constructs, run it in a
+sandboxed worker (:mod:`booktools.grading.runner`) under a whole-notebook wall clock and memory /
 process watch enforced from outside, score each test cell from its execution status, write the
 row to the gradebook atomically and a feedback file for the student.
 """
@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.grading.assemble import (
+from booktools.grading.assemble import (
     InvalidNotebook,
     Plan,
     load_source,
@@ -154,7 +154,7 @@ def _run_worker(plan: Plan, imports: str, reference: dict, settings: GradeSettin
         job_path, results = private / "job.json", private / "results.jsonl"
         job_path.write_text(json.dumps(job), encoding="utf-8")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "helpers.grading.runner", str(job_path), str(results)],
+            [sys.executable, "-m", "booktools.grading.runner", str(job_path), str(results)],
             cwd=sandbox, env={**_sandbox_env(sandbox), "PYTHONPATH": _package_root()},
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True,
@@ -332,7 +332,7 @@ def grade_batch(source_path: Path, submissions: list[Path], out: Path, settings:
     """Grade every submission (skipping those already in ``out``) and return the gradebook."""
     from tqdm.auto import tqdm
 
-    from helpers.grading.runner import reference_hashes
+    from booktools.grading.runner import reference_hashes
 
     source, exercise = load_source(source_path)
     hidden = read_hidden_tests(hidden_path) if hidden_path else None

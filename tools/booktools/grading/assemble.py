@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grading.generate import generate_exercise
+from booktools.grading.generate import generate_exercise
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 

@@ -2,8 +2,8 @@
 
 Command line (what ``make exercises`` and ``make execute`` call)::
 
-    python -m helpers.book sync NOTEBOOK...      # rewrite each Colab set-up cell from _config.yml
-    python -m helpers.book execute NOTEBOOK...   # re-run in a clean kernel, save outputs in place
+    python -m booktools.book sync NOTEBOOK...      # rewrite each Colab set-up cell from _config.yml
+    python -m booktools.book execute NOTEBOOK...   # re-run in a clean kernel, save outputs in place
 
 The repository URL is configured once, in ``_config.yml``; every notebook's hidden set-up cell
 is generated from it here, and a test checks that the committed cells match.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SETUP_TAG = "remove-cell"
 SETUP_MARKER = "# Colab set-up"
 
@@ -142,7 +142,7 @@ def strip_widget_state(nb) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.book", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m booktools.book", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_sync = sub.add_parser("sync", help="rewrite the Colab set-up cell of each notebook")
     p_sync.add_argument("notebooks", nargs="+", type=Path)
