@@ -355,7 +355,7 @@ def test_wall_clock_is_enforced_from_outside(tmp_path):
 # half-done submissions exactly the points of the exercises they did.
 # ---------------------------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REAL = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
 
 
