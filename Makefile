@@ -72,6 +72,7 @@ test: $(STAMP)
 exercises: $(STAMP)
 	$(BIN)/python -m booktools.book sync $(NOTEBOOKS)
 	$(BIN)/python -m booktools.grading generate solutions exercises
+	$(BIN)/python -m booktools.modules
 
 execute: $(STAMP)
 	$(BIN)/python -m booktools.book execute $(or $(NB),$(NOTEBOOKS))

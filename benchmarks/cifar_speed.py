@@ -29,10 +29,11 @@ import torch
 import torch.nn.functional as F
 
 from helpers.config import data_root
-from helpers.data import load_dataset
-from helpers.models import CifarCNN
-from helpers.speed import step_throughput, tutorial_loader
-from helpers.train import fit, pick_device, set_seed
+from helpers.data.datasets import load_dataset
+from helpers.models.classic import CifarCNN
+from helpers.training.speed import step_throughput, tutorial_loader
+from helpers.training.devices import pick_device, set_seed
+from helpers.training.loop import fit
 
 TARGET = 0.78
 RECIPE = dict(batch_size=128, lr=3e-3, weight_decay=0.05, augment=("flip", "crop"))

@@ -25,9 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from helpers.config import data_root
-from helpers.data import load_dataset
-from helpers.models import LeNet5
-from helpers.train import fit, set_seed
+from helpers.data.datasets import load_dataset
+from helpers.models.classic import LeNet5
+from helpers.training.devices import set_seed
+from helpers.training.loop import fit
 
 TARGET = 0.99
 

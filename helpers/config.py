@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-MODES = ("full", "quick")
+RUN_MODES = ("full", "quick")
 
-__all__ = ["MODES", "data_root", "mode", "is_quick", "describe"]
+__all__ = ["RUN_MODES", "data_root", "mode", "is_quick", "describe"]
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -40,9 +40,9 @@ def mode() -> str:
         ValueError: for any other value, naming the ones allowed.
     """
     value = os.environ.get("CNN_BOOK_MODE", "full").strip().lower() or "full"
-    if value not in MODES:
+    if value not in RUN_MODES:
         raise ValueError(
-            f"CNN_BOOK_MODE must be one of {MODES}; got {value!r}. "
+            f"CNN_BOOK_MODE must be one of {RUN_MODES}; got {value!r}. "
             "Unset it for a full run, or set CNN_BOOK_MODE=quick for a fast one."
         )
     return value

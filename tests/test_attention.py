@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.attention import CBAM, SEBlock, cbam_params, hidden_size, se_params
-from helpers.shapes import count_params
+from helpers.models.attention import CBAM, cbam_params, hidden_size, se_params, SEBlock
+from helpers.scratch.shapes import count_params
 
 SHAPES = [(1, 4, 1, 1), (2, 8, 5, 7), (3, 16, 8, 8), (2, 32, 3, 10)]
 

@@ -9,25 +9,11 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.functional import (
-    cross_entropy,
-    cross_entropy_backward,
-    relu,
-    relu_backward,
-    sigmoid,
-    sigmoid_backward,
-    softmax,
-)
-from helpers.gradcheck import gradient_check, numerical_gradient
-from helpers.ops import (
-    avg_pool2d,
-    avg_pool2d_backward,
-    conv2d,
-    conv2d_backward,
-    max_pool2d,
-    max_pool2d_backward,
-)
-from helpers.shapes import same_padding
+from helpers.scratch.functional import (cross_entropy, cross_entropy_backward, relu, relu_backward, sigmoid, sigmoid_backward, softmax)
+from helpers.scratch.gradcheck import gradient_check, numerical_gradient
+from helpers.scratch.conv import conv2d, conv2d_backward
+from helpers.scratch.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from helpers.scratch.shapes import same_padding
 
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True)
 

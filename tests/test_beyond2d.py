@@ -12,11 +12,12 @@ from scipy import signal
 from sklearn.metrics import f1_score, jaccard_score
 from torch import nn
 
-from helpers.nd_data import (DNA, SEGMENTATION_CLASSES, SIGNAL_CLASSES, VOLUME_CLASSES, make_motif_sequences,
-                             make_segmentation, make_signals, make_volumes, plot_signals, show_masks, waveform)
-from helpers.nd_models import (ConvNetND, TinyUNet, conv_output_shape, conv_params_nd, dice_score,
-                               evaluate_tensors, fit_tensors, iou_score, predict_tensors)
-from helpers.shapes import conv_params, count_params, dense_params
+from helpers.data.generated import (DNA, make_motif_sequences, make_segmentation, make_signals, make_volumes, SEGMENTATION_CLASSES, SIGNAL_CLASSES, VOLUME_CLASSES, waveform)
+from helpers.figures.signals import plot_signals, show_masks
+from helpers.analysis.segmentation import dice_score, iou_score
+from helpers.models.nd import conv_output_shape, conv_params_nd, ConvNetND, TinyUNet
+from helpers.training.loop import evaluate, fit, predict
+from helpers.scratch.shapes import conv_params, count_params, dense_params
 
 CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 
@@ -234,22 +235,22 @@ def _offset_signals(n, seed):
     return x, y
 
 
-def test_fit_tensors_learns_a_separable_sequence_task():
+def test_fit_on_float_tensors_learns_a_separable_sequence_task():
     train, val = _offset_signals(128, 0), _offset_signals(64, 1)
     torch.manual_seed(0)
     model = ConvNetND(1, 1, 2, widths=(4,), kernel_size=3, global_pool="max", pool_blocks=False)
-    before = evaluate_tensors(model, *val)
-    history = fit_tensors(model, train, val, epochs=8, batch_size=16, lr=0.03, device="cpu")
+    before = evaluate(model, val)
+    history = fit(model, train, val, epochs=8, batch_size=16, lr=0.03, device="cpu")
     assert history.epoch == list(range(1, 9)) and len(history.val_acc) == 8
     assert history.train_loss[-1] < history.train_loss[0]
-    after = evaluate_tensors(model, *val)
+    after = evaluate(model, val)
     assert after["accuracy"] >= 0.95 and after["loss"] < before["loss"]
     assert after["accuracy"] == pytest.approx(history.val_acc[-1])
-    pred = predict_tensors(model, val[0])
+    pred = predict(model, val[0])
     assert pred.shape == (64,) and (pred == val[1]).float().mean().item() == pytest.approx(after["accuracy"])
 
 
-def test_fit_tensors_segments_pixels_and_repeats_with_a_seed():
+def test_fit_on_float_tensors_segments_pixels_and_repeats_with_a_seed():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(32, 1, 8, 8, generator=g)
     y = (x[:, 0] > 0).long()  # each pixel's class: its sign
@@ -257,28 +258,33 @@ def test_fit_tensors_segments_pixels_and_repeats_with_a_seed():
     for _ in range(2):
         torch.manual_seed(0)
         model = TinyUNet(1, 2, width=4)
-        runs.append(fit_tensors(model, (x, y), epochs=6, batch_size=8, lr=0.02, seed=1, device="cpu"))
+        runs.append(fit(model, (x, y), epochs=10, batch_size=8, lr=0.02, seed=1, device="cpu", progress=False))
     assert runs[0].train_loss == runs[1].train_loss
-    assert evaluate_tensors(model, x, y)["accuracy"] > 0.9
-    assert predict_tensors(model, x).shape == (32, 8, 8)
+    assert evaluate(model, (x, y))["accuracy"] > 0.9
+    assert predict(model, x).shape == (32, 8, 8)
 
 
 @pytest.mark.parametrize("train,error,words", [
     ((torch.zeros(4, 8), torch.zeros(4, dtype=torch.long)), ValueError, "at least 3 axes"),
-    ((torch.zeros(4, 1, 8), torch.zeros(4)), ValueError, "int64"),
+    ((torch.zeros(4, 1, 8), torch.zeros(4)), ValueError, "integer labels"),
     ((torch.zeros(4, 1, 8), torch.zeros(3, dtype=torch.long)), ValueError, "one per example"),
     ((torch.zeros(4, 1, 8, 8), torch.zeros(4, 8, 7, dtype=torch.long)), ValueError, "one per pixel"),
-    (torch.zeros(4, 1, 8), TypeError, "pair of tensors"),
+    (torch.zeros(4, 1, 8), TypeError, "pair"),
+    ((torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long)), None, None),
 ])
-def test_fit_tensors_rejects_bad_data(train, error, words):
+def test_fit_on_float_tensors_rejects_bad_data(train, error, words):
+    if error is None:  # float images may not be augmented (augmentation is for uint8 images)
+        with pytest.raises(ValueError, match="uint8"):
+            fit(ConvNetND(2), train, epochs=1, augment=("flip",), progress=False)
+        return
     with pytest.raises(error, match=words):
-        fit_tensors(ConvNetND(1), train, epochs=1)
+        fit(ConvNetND(1), train, epochs=1, progress=False)
 
 
-def test_fit_tensors_rejects_bad_epochs():
+def test_fit_on_float_tensors_rejects_bad_epochs():
     data = (torch.zeros(4, 1, 8), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="epochs"):
-        fit_tensors(ConvNetND(1), data, epochs=0)
+        fit(ConvNetND(1), data, epochs=0)
 
 
 # ---------------------------------------------------------------- IoU and Dice

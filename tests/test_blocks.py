@@ -15,10 +15,9 @@ from torchvision.models.resnet import BasicBlock as TVBasicBlock
 from torchvision.models.resnet import Bottleneck as TVBottleneck
 from torchvision.ops import SqueezeExcitation
 
-from helpers.attention import SEBlock
-from helpers.blocks import (BasicBlock, Bottleneck, DenseBlock, DepthwiseSeparable, Inception,
-                            InvertedResidual, MBConv, conv_bn)
-from helpers.shapes import count_params
+from helpers.models.attention import SEBlock
+from helpers.models.blocks import (BasicBlock, Bottleneck, conv_bn, DenseBlock, DepthwiseSeparable, Inception, InvertedResidual, MBConv)
+from helpers.scratch.shapes import count_params
 
 
 def bn(c: int) -> int:

@@ -21,15 +21,10 @@ import torch.nn.functional as F
 from PIL import Image
 from torchvision.datasets import CIFAR10, MNIST, FashionMNIST
 
-from helpers import data as data_module
-from helpers.data import (
-    CIFAR10_CLASSES,
-    DataError,
-    DataNotFoundError,
-    Dataset,
-    image_folder,
-    load_dataset,
-)
+from helpers.data import folders as data_module
+from helpers.data.core import DataError, DataNotFoundError, Dataset
+from helpers.data.datasets import CIFAR10_CLASSES, load_dataset
+from helpers.data.folders import image_folder
 
 # ---------------------------------------------------------------- fixtures and file writers
 

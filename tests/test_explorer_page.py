@@ -22,10 +22,10 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import pytest
 
-from helpers.kernels import KERNELS
-from helpers.ops import conv2d
-from helpers.shapes import resolve_padding
-from helpers.widgets import DEFAULT_IMAGE
+from helpers.scratch.kernels import KERNELS
+from helpers.scratch.conv import conv2d
+from helpers.scratch.shapes import resolve_padding
+from helpers.widgets.conv import DEFAULT_IMAGE
 from test_browser import CHROMIUM, SCREENSHOTS, site  # noqa: F401 (site is a pytest fixture)
 
 PAGE = "chapters/02_convolution"

@@ -12,11 +12,10 @@ from captum.attr import LayerAttribution, LayerGradCam
 from scipy.stats import spearmanr
 from torch import nn
 
-from helpers.interpret import (CAM, GradCAM, GradCAMPlusPlus, captum_attribution, cascading_randomization,
-                               gradcam_maps, gradcam_weights, gradcampp_weights, grid_segments, heatmap,
-                               normalize_maps, rank_correlation, resolve_targets, weighted_map)
-from helpers.models import CifarCNN, LeNet5
-from helpers.plot_interpret import as_rgb, overlay, plot_randomization, show_attributions, show_rgb_filters
+from helpers.analysis.attributions import (captum_attribution, cascading_randomization, grid_segments, heatmap, rank_correlation)
+from helpers.analysis.gradcam import (CAM, GradCAM, gradcam_maps, gradcam_weights, GradCAMPlusPlus, gradcampp_weights, normalize_maps, resolve_targets, weighted_map)
+from helpers.models.classic import CifarCNN, LeNet5
+from helpers.figures.interpret import (as_rgb, overlay, plot_randomization, show_attributions, show_rgb_filters)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 W_HEAD = torch.tensor([[1.0, -2.0], [0.5, 3.0], [-1.0, 0.25]], dtype=torch.float64)  # (classes 3, K 2)

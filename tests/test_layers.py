@@ -14,28 +14,12 @@ import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 import torchvision.ops  # noqa: E402
 
-from helpers.layers import (  # noqa: E402
-    ACTIVATIONS,
-    activation,
-    activation_derivative,
-    activation_stds,
-    batch_norm,
-    best_epoch,
-    binary_cross_entropy_with_logits,
-    dead_relu_fraction,
-    deep_mlp,
-    dropout,
-    elu,
-    gradient_norms_per_layer,
-    group_norm,
-    leaky_relu,
-    leaky_relu_backward,
-    optimizer_path,
-    plot_activation,
-    plot_paths,
-    plot_per_layer,
-    sigmoid_focal_loss,
-)
+from helpers.analysis.probes import (activation_stds, best_epoch, dead_relu_fraction, gradient_norms_per_layer, optimizer_path)
+from helpers.figures.layers import plot_activation, plot_paths, plot_per_layer
+from helpers.models.deep import deep_mlp
+from helpers.scratch.activations import (activation, activation_derivative, ACTIVATIONS, elu, leaky_relu, leaky_relu_backward)
+from helpers.scratch.losses import binary_cross_entropy_with_logits, sigmoid_focal_loss
+from helpers.scratch.normalization import batch_norm, dropout, group_norm
 
 torch.set_num_threads(1)
 X = np.linspace(-3, 3, 13)  # includes 0
@@ -342,7 +326,7 @@ def test_plot_per_layer_and_paths():
 
 
 def test_activation_explorer_updates():
-    from helpers.layers_widgets import activation_explorer
+    from helpers.widgets.activations import activation_explorer
 
     ex = activation_explorer()
     first = ex.picture.value
@@ -362,7 +346,7 @@ def test_measurements_need_the_layers_they_measure():
     import torch
     from torch import nn
 
-    from helpers.layers import activation_stds, dead_relu_fraction
+    from helpers.analysis.probes import activation_stds, dead_relu_fraction
 
     with pytest.raises(ValueError, match="model has no Sigmoid, Tanh or ReLU layers"):
         activation_stds(nn.Linear(2, 2), torch.zeros(1, 2))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from helpers.metrics import format_report, labels_from_confusion, most_confused, report, specificity
+from helpers.analysis.metrics import (format_report, labels_from_confusion, most_confused, report, specificity)
 
 
 def test_two_by_two_by_hand():

@@ -7,15 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.mlp import (
-    mlp,
-    mlp_param_count,
-    pixel_permutation,
-    shuffle_pixels,
-    unshuffle_pixels,
-    weights_and_biases,
-)
-from helpers.shapes import count_params
+from helpers.models.mlp import mlp, mlp_param_count, weights_and_biases
+from helpers.scratch.pixels import pixel_permutation, shuffle_pixels, unshuffle_pixels
+from helpers.scratch.shapes import count_params
 
 SIZES = [[13, 8, 6, 1], [4, 8, 6, 3], [784, 128, 64, 10], [3, 1], [1, 1, 1], [5, 7, 2, 9, 4]]
 

@@ -9,8 +9,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.ops import avg_pool2d, conv2d, max_pool2d
-from helpers.shapes import same_padding
+from helpers.scratch.conv import conv2d
+from helpers.scratch.pool import avg_pool2d, max_pool2d
+from helpers.scratch.shapes import same_padding
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True)
 

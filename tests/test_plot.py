@@ -11,9 +11,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from helpers.kernels import KERNELS  # noqa: E402
-from helpers.ops import conv2d  # noqa: E402
-from helpers.plot import format_number, plot_conv_step, show_images, show_matrix  # noqa: E402
+from helpers.scratch.kernels import KERNELS  # noqa: E402
+from helpers.scratch.conv import conv2d  # noqa: E402
+from helpers.figures.images import show_images  # noqa: E402
+from helpers.figures.matrices import format_number, plot_conv_step, show_matrix
 
 X4 = np.array([[7, 2, 3, 3, 8], [4, 5, 3, 8, 4], [3, 3, 2, 8, 4], [2, 8, 7, 2, 7], [5, 4, 4, 5, 4]])
 X5 = np.array([[60, 113, 56, 139, 85], [73, 121, 54, 84, 128], [131, 99, 70, 129, 127],

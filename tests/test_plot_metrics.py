@@ -12,9 +12,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-from helpers.metrics import most_confused, report  # noqa: E402
-from helpers.plot_metrics import (plot_confusion, plot_per_class, plot_roc,  # noqa: E402
-                                  show_confused_pairs)
+from helpers.analysis.metrics import most_confused, report  # noqa: E402
+from helpers.figures.metrics import plot_confusion, plot_per_class, plot_roc, show_confused_pairs
 
 
 @pytest.fixture(autouse=True)
@@ -137,11 +136,3 @@ def test_show_confused_pairs_draws_those_images():
 def test_bad_input_is_named(call, error, words):
     with pytest.raises(error, match=words):
         call()
-
-
-def test_every_part_ix_figure_is_importable_from_helpers_plot():
-    from helpers import plot, plot_training
-
-    assert plot.plot_history is plot_training.plot_history
-    assert plot.plot_confusion is plot_confusion and plot.plot_roc is plot_roc
-    assert plot.plot_per_class is plot_per_class and plot.show_confused_pairs is show_confused_pairs

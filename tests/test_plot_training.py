@@ -11,9 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.plot_training import (example_histories, mosaic, plot_history,  # noqa: E402
-                                   show_feature_maps, show_filters)
-from helpers.train import History  # noqa: E402
+from helpers.figures.training import (example_histories, mosaic, plot_history, show_feature_maps, show_filters)
+from helpers.training.loop import History  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,7 @@ import torch
 import torch.hub
 import torchvision.models as tvm
 
-from helpers.pretrained import (WeightsUnavailableError, classification_models, pretrained,
-                                weights_file)
+from helpers.training.pretrained import (classification_models, pretrained, weights_file, WeightsUnavailableError)
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.attention import cbam_params, se_params
-from helpers.blocks import BasicBlock
-from helpers.resnets import CifarResNet, ConvStack, conv_gradient_norms
-from helpers.shapes import count_params
+from helpers.models.attention import cbam_params, se_params
+from helpers.models.blocks import BasicBlock
+from helpers.models.resnets import CifarResNet, conv_gradient_norms, ConvStack
+from helpers.scratch.shapes import count_params
 
 
 @pytest.mark.parametrize("attention", [None, "se", "cbam"])

@@ -11,16 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers.ops import conv2d
-from helpers.shapes import (
-    conv_output_size,
-    conv_params,
-    count_params,
-    dense_params,
-    pool_params,
-    receptive_field,
-    same_padding,
-)
+from helpers.scratch.conv import conv2d
+from helpers.scratch.shapes import (conv_output_size, conv_params, count_params, dense_params, pool_params, receptive_field, same_padding)
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers.models import LeNet5
-from helpers.speed import pipeline_seconds, step_throughput, tutorial_loader
+from helpers.models.classic import LeNet5
+from helpers.training.speed import pipeline_seconds, step_throughput, tutorial_loader
 
 
 def test_step_throughput_counts_images_per_second_and_trains_the_model():

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.gradcheck import gradient_check
-from helpers.shapes import count_params, conv_params, dense_params
-from helpers.tinycnn import TinyCNN, accuracy, make_bars, train_classifier
+from helpers.scratch.gradcheck import gradient_check
+from helpers.scratch.shapes import conv_params, count_params, dense_params
+from helpers.scratch.tinycnn import accuracy, make_bars, TinyCNN, train_classifier
 
 CASES = [  # (in_shape, n_filters, kernel_size, n_classes, pool_size, batch, seed)
     ((1, 6, 6), 1, 3, 3, 2, 1, 0),

@@ -7,20 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.models import MLP, CifarCNN, LeNet5
-from helpers.shapes import conv_params, count_params, dense_params
-from helpers.train import (
-    _augment,
-    flip_and_crop,
-    evaluate,
-    fit,
-    load_checkpoint,
-    pick_device,
-    predict,
-    save_checkpoint,
-    set_seed,
-    to_input,
-)
+from helpers.models.classic import CifarCNN, LeNet5, MLP
+from helpers.scratch.shapes import conv_params, count_params, dense_params
+from helpers.training.checkpoints import load_checkpoint, save_checkpoint
+from helpers.training.devices import pick_device, set_seed
+from helpers.training.inputs import augment_batch, flip_and_crop, to_input
+from helpers.training.loop import evaluate, fit, predict
 
 
 def halves(n: int = 256, seed: int = 0):
@@ -126,11 +118,11 @@ def test_checkpoint_round_trip(tmp_path):
 def test_augmentation_is_a_flip_or_a_shift_of_the_same_image():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(64, 3, 16, 16, generator=g)
-    flipped = _augment(x, ("flip",), torch.Generator().manual_seed(1))
+    flipped = augment_batch(x, ("flip",), torch.Generator().manual_seed(1))
     same = (flipped == x).flatten(1).all(1)
     mirrored = (flipped == x.flip(3)).flatten(1).all(1)
     assert (same | mirrored).all() and same.any() and mirrored.any()
-    cropped = _augment(x, ("crop",), torch.Generator().manual_seed(2))
+    cropped = augment_batch(x, ("crop",), torch.Generator().manual_seed(2))
     assert cropped.shape == x.shape
     # a pad-and-crop shift keeps the image's centre pixels, moved by at most 4
     for i in range(8):
@@ -147,8 +139,12 @@ def test_fit_rejects_bad_arguments():
     with pytest.raises(ValueError, match="augment may hold"):
         fit(LeNet5(), data, epochs=1, augment=("rotate",), progress=False)
     with pytest.raises(ValueError, match="images must be a uint8 tensor"):
-        fit(LeNet5(), (data[0].float(), data[1]), epochs=1, progress=False)
-    with pytest.raises(ValueError, match="needs one label per image"):
+        fit(LeNet5(), (data[0][:, 0, 0], data[1]), epochs=1, progress=False)  # uint8, but (N, W)
+    with pytest.raises(ValueError, match="uint8 images .* or a float tensor"):
+        fit(LeNet5(), (data[0].long(), data[1]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="augment=.* works on uint8 images"):
+        fit(LeNet5(), (data[0].float(), data[1]), epochs=1, augment=("flip",), progress=False)
+    with pytest.raises(ValueError, match="needs integer labels, one per example"):
         fit(LeNet5(), (data[0], data[1][:3]), epochs=1, progress=False)
     with pytest.raises(TypeError, match="must be a Dataset"):
         fit(LeNet5(), [1, 2, 3], epochs=1, progress=False)
@@ -157,7 +153,7 @@ def test_fit_rejects_bad_arguments():
 
 
 def test_fit_trains_only_the_given_param_groups_at_their_rates():
-    from helpers.transfer import prepare
+    from helpers.training.transfer import prepare
 
     train = halves(64)
     set_seed(0)
@@ -210,14 +206,14 @@ def test_flip_and_crop_matches_numpy_pad_and_slice():
 
 
 def test_cpu_threads_honour_omp_num_threads(monkeypatch):
-    from helpers.train import _cpu_threads
+    from helpers.training.devices import cpu_threads
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    cores = _cpu_threads()
+    cores = cpu_threads()
     assert cores >= 1
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert _cpu_threads() == 1
+    assert cpu_threads() == 1
     monkeypatch.setenv("OMP_NUM_THREADS", str(cores + 5))
-    assert _cpu_threads() == cores  # never more threads than cores
+    assert cpu_threads() == cores  # never more threads than cores
     monkeypatch.setenv("OMP_NUM_THREADS", "lots")
-    assert _cpu_threads() == cores
+    assert cpu_threads() == cores

@@ -12,9 +12,9 @@ import torch
 import torchvision.models as tvm
 from torch import nn
 
-from helpers.models import MLP, CifarCNN, LeNet5
-from helpers.transfer import (HEAD_ATTRIBUTES, FrozenStatsBatchNorm2d, blocks, find_head,
-                              prepare)
+from helpers.models.classic import CifarCNN, LeNet5, MLP
+from helpers.training.heads import body_blocks, find_head, HEAD_ATTRIBUTES
+from helpers.training.transfer import FrozenStatsBatchNorm2d, prepare
 
 NUM_CLASSES = 7
 
@@ -142,7 +142,7 @@ def test_fine_tuning_whole_body_trains_everything(name):
 
 def test_fine_tuning_named_modules_and_counted_blocks():
     model = build("resnet18")
-    assert blocks(model) == ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"]
+    assert body_blocks(model) == ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"]
     expected = n_params(model.layer3) + n_params(model.layer4[1]) + 512 * 3 + 3
     prepare(model, 3, "fine_tuning", unfreeze=["layer3", "layer4.1"])
     assert n_params(model, trainable=True) == expected
@@ -216,7 +216,7 @@ def test_squeezenet_conv_head():
     assert isinstance(head, nn.Conv2d) and head.weight.shape == (5, 512, 1, 1)
     assert n_params(model, trainable=True) == 512 * 5 + 5
     assert {id(p) for p in groups[0]["params"]} == {id(p) for p in head.parameters()}
-    assert blocks(model)[-1] == "features.12"
+    assert body_blocks(model)[-1] == "features.12"
     model.train()
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 5)
 
@@ -229,7 +229,7 @@ def test_auxiliary_classifiers_are_removed(name, aux, main):
         model = getattr(tvm, name)(weights=None, aux_logits=True, init_weights=False)
     aux_count = sum(n_params(getattr(model, a)) for a in aux)
     total = n_params(model) - aux_count - n_params(model.fc) + model.fc.in_features * 3 + 3
-    assert not any(b.split(".")[0] in aux for b in blocks(model))  # not part of the body
+    assert not any(b.split(".")[0] in aux for b in body_blocks(model))  # not part of the body
     _, _, report = prepare(model, 3, "fine_tuning", unfreeze=1)
     assert all(getattr(model, a) is None for a in aux) and model.aux_logits is False
     assert n_params(model) == total
@@ -249,7 +249,7 @@ def test_googlenet_trains_on_plain_logits():
 def test_regnet_blocks_and_head():
     torch.manual_seed(0)
     model = tvm.regnet_x_400mf(weights=None)  # RegNet cannot be built on the meta device
-    assert blocks(model) == ["stem"] + [f"trunk_output.block{i}" for i in range(1, 5)]
+    assert body_blocks(model) == ["stem"] + [f"trunk_output.block{i}" for i in range(1, 5)]
     _, groups, _ = prepare(model, 4, "fine_tuning", unfreeze=1, lr=1e-3)
     assert n_params(model, trainable=True) == n_params(model.trunk_output.block4) + 400 * 4 + 4
     assert model.fc.weight.shape == (4, 400)

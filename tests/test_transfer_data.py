@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.data import Dataset, image_folder
-from helpers.transfer_data import select_classes, write_image_folder
+from helpers.data.core import Dataset
+from helpers.data.folders import image_folder
+from helpers.data.subsets import select_classes, write_image_folder
 
 
 def tiny(n_per_class: int = 3) -> Dataset:

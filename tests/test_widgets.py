@@ -9,10 +9,10 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-import helpers.widgets as widgets_module  # noqa: E402
-from helpers.kernels import KERNELS, get_kernel, parse_kernel  # noqa: E402
-from helpers.ops import conv2d  # noqa: E402
-from helpers.widgets import DEFAULT_IMAGE, PADDING_CHOICES, conv_explorer  # noqa: E402
+import helpers.widgets.conv as widgets_module  # noqa: E402
+from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel  # noqa: E402
+from helpers.scratch.conv import conv2d  # noqa: E402
+from helpers.widgets.conv import conv_explorer, DEFAULT_IMAGE, PADDING_CHOICES  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -11,10 +11,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from helpers.models import LeNet5  # noqa: E402
-from helpers.shapes import count_params  # noqa: E402
-from helpers.zoo import (ARCHITECTURES, HUMAN_TOP5, IMAGENET_TOP5, architecture_summary,  # noqa: E402
-                         build_reference, count_flops, model_depth, plot_top5_timeline, torchvision_meta)
+from helpers.models.classic import LeNet5  # noqa: E402
+from helpers.scratch.shapes import count_params  # noqa: E402
+from helpers.analysis.zoo import (architecture_summary, ARCHITECTURES, build_reference, count_flops, HUMAN_TOP5, IMAGENET_TOP5, model_depth, torchvision_meta)
+from helpers.figures.zoo import plot_top5_timeline
 
 TORCHVISION = [name for name, a in ARCHITECTURES.items() if ":" not in a.builder]
 

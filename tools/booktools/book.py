@@ -109,12 +109,14 @@ def execute(path: Path, *, timeout: int = 3600) -> None:
     """Run a notebook top to bottom in a clean kernel and save its outputs in place.
 
     Always in full mode (``CNN_BOOK_MODE=full``), in the notebook's folder, as JupyterLab would
-    run it.
+    run it. The checkpoints a chapter saves go to the package's ``helpers/checkpoints/`` (the
+    ones that ship), since this is the book's own run: ``CNN_BOOK_CHECKPOINTS`` points there.
     """
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     os.environ["CNN_BOOK_MODE"] = "full"  # committed outputs always come from a full run
+    os.environ["CNN_BOOK_CHECKPOINTS"] = str(ROOT / "helpers" / "checkpoints")
     client = NotebookClient(
         nb,
         timeout=timeout,

@@ -1,0 +1,1 @@
+"""Interactive explorers for JupyterLab and Colab (ipywidgets): convolution and activations."""

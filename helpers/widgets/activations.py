@@ -1,0 +1,81 @@
+"""An ipywidgets explorer for activation functions (the static book shows its default picture).
+
+:func:`activation_explorer` lets a reader pick an activation and its ``alpha`` and see ``f`` and
+``f'`` side by side; the curves come from :func:`helpers.layers.activation` and
+:func:`helpers.layers.activation_derivative`, drawn by :func:`helpers.layers.plot_activation`.
+"""
+
+from __future__ import annotations
+
+import io
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from helpers.figures.layers import plot_activation
+from helpers.scratch.activations import activation, activation_derivative, ACTIVATIONS
+
+__all__ = ["ActivationExplorer", "activation_explorer"]
+
+
+_USES_ALPHA = ("leaky_relu", "prelu", "elu")
+
+
+class ActivationExplorer(widgets.VBox):
+    """Controls and a picture of one activation; see :func:`activation_explorer`.
+
+    Attributes (widgets, so a test or a reader can set them from code):
+        name: Dropdown of :data:`helpers.layers.ACTIVATIONS`.
+        alpha: FloatSlider 0-2 (used by Leaky ReLU, PReLU and ELU; disabled otherwise).
+        x0: FloatSlider -4..4, the point whose ``f(x0)`` and ``f'(x0)`` the message line prints.
+        picture: Image (PNG).  message: HTML line.
+    """
+
+    def __init__(self, name: str = "sigmoid", alpha: float = 0.01, x0: float = 0.0, *, dpi: int = 80):
+        if name not in ACTIVATIONS:
+            raise ValueError(f"name must be one of {ACTIVATIONS}; got {name!r}")
+        self.dpi = dpi
+        self.name = widgets.Dropdown(options=list(ACTIVATIONS), value=name, description="f")
+        self.alpha = widgets.FloatSlider(value=alpha, min=0.0, max=2.0, step=0.01, description="α")
+        self.x0 = widgets.FloatSlider(value=x0, min=-4.0, max=4.0, step=0.1, description="x")
+        self.picture = widgets.Image(format="png")
+        self.message = widgets.HTML()
+        super().__init__([widgets.HBox([self.name, self.alpha, self.x0]), self.message, self.picture])
+        for control in (self.name, self.alpha, self.x0):
+            control.observe(self._redraw, names="value")
+        self._redraw()
+
+    def _redraw(self, change=None) -> None:
+        """Draw f and f' into the Image widget and print f(x0), f'(x0)."""
+        name = self.name.value
+        self.alpha.disabled = name not in _USES_ALPHA
+        alpha = self.alpha.value if name in _USES_ALPHA else None
+        fig = Figure(figsize=(5, 3.5), dpi=self.dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        plot_activation(name, alpha, ax=ax)
+        x0 = self.x0.value
+        f0 = float(activation(name, np.array(x0), alpha))
+        d0 = float(activation_derivative(name, np.array(x0), alpha))
+        ax.plot([x0, x0], [f0, d0], "ko", ms=5)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        self.picture.value = buffer.getvalue()
+        self.message.value = f"{name}: f({x0:g}) = {f0:.4f}, f′({x0:g}) = {d0:.4f}"
+
+
+def activation_explorer(name: str = "sigmoid", alpha: float = 0.01, x0: float = 0.0) -> ActivationExplorer:
+    """An ipywidgets explorer of an activation ``f`` and its derivative ``f'``.
+
+    Args:
+        name: the activation shown first, one of :data:`helpers.layers.ACTIVATIONS`.
+        alpha: the initial slope/saturation for Leaky ReLU, PReLU and ELU.
+        x0: the initial point whose values are printed.
+
+    Returns:
+        The explorer widget; display it (last line of a cell) to use it.
+
+    Raises:
+        ValueError: for an unknown ``name``.
+    """
+    return ActivationExplorer(name, alpha, x0)

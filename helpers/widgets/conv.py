@@ -1,0 +1,155 @@
+"""Interactive explorers for JupyterLab and Colab (the static book shows their default picture).
+
+:func:`conv_explorer` slides a kernel over an image: choose a preset kernel (or type one), the
+stride and the padding, and step the window over the output positions. Every number it shows
+comes from :func:`helpers.ops.conv2d`; the picture is drawn by :func:`helpers.plot.plot_conv_step`.
+"""
+
+from __future__ import annotations
+
+import io
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel
+from helpers.scratch.conv import conv2d
+from helpers.figures.matrices import plot_conv_step
+
+__all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer"]
+
+
+# The valid-padding worked example of chapter 02 (a 5x5 image).
+DEFAULT_IMAGE = np.array(
+    [[7, 2, 3, 3, 8], [4, 5, 3, 8, 4], [3, 3, 2, 8, 4], [2, 8, 7, 2, 7], [5, 4, 4, 5, 4]],
+    dtype=np.float64,
+)
+DEFAULT_IMAGE.setflags(write=False)
+
+
+PADDING_CHOICES = (0, 1, 2, "same", "full")
+
+
+CUSTOM = "custom"
+
+
+class ConvExplorer(widgets.VBox):
+    """A box of controls and a picture of one convolution step; see :func:`conv_explorer`.
+
+    Attributes (all widgets, so a test or a reader can set them from code):
+        kernel_name: Dropdown of the :data:`helpers.kernels.KERNELS` names and ``"custom"``.
+        kernel_text: Text of the custom kernel (rows separated by ``;``).
+        stride: IntSlider 1-3.  padding: Dropdown of :data:`PADDING_CHOICES`.
+        position: IntSlider over the output positions (row-major); play: Play linked to it.
+        picture: Image (PNG) of the step.  message: HTML line with the current sum or an error.
+    """
+
+    def __init__(self, image, kernel: str = "vertical edge", stride: int = 1, padding=0, *,
+                 dpi: int = 80):
+        self.image = np.array(image, dtype=np.float64)  # (H, W), a private copy
+        self.dpi = dpi
+        self.output_map = None  # ndarray[H_out, W_out] of the current settings
+        self.current_kernel = None  # ndarray[kh, kw]
+        names = list(KERNELS) + [CUSTOM]
+        self.kernel_name = widgets.Dropdown(options=names, value=kernel, description="kernel")
+        self.kernel_text = widgets.Text(value="1 0 -1; 1 0 -1; 1 0 -1", description="values",
+                                        placeholder="rows separated by ;", continuous_update=False,
+                                        disabled=kernel != CUSTOM)
+        self.stride = widgets.IntSlider(value=stride, min=1, max=3, description="stride")
+        self.padding = widgets.Dropdown(options=list(PADDING_CHOICES), value=padding,
+                                        description="padding")
+        self.position = widgets.IntSlider(value=0, min=0, max=0, description="position")
+        self.play = widgets.Play(value=0, min=0, max=0, interval=700, description="play")
+        widgets.jslink((self.play, "value"), (self.position, "value"))
+        self.picture = widgets.Image(format="png")
+        self.message = widgets.HTML()
+        controls = widgets.HBox([
+            widgets.VBox([self.kernel_name, self.kernel_text]),
+            widgets.VBox([self.stride, self.padding]),
+            widgets.VBox([widgets.HBox([self.play, self.position])]),
+        ])
+        super().__init__([controls, self.message, self.picture])
+        for control in (self.kernel_name, self.kernel_text, self.stride, self.padding):
+            control.observe(self._settings_changed, names="value")
+        self.position.observe(self._redraw, names="value")
+        self._settings_changed()
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def row_col(self) -> tuple[int, int]:
+        """The output position shown, ``(row, col)``."""
+        w_out = self.output_map.shape[1]
+        return divmod(self.position.value, w_out)
+
+    def _kernel(self) -> np.ndarray:
+        if self.kernel_name.value == CUSTOM:
+            return parse_kernel(self.kernel_text.value)
+        return get_kernel(self.kernel_name.value)
+
+    def _settings_changed(self, change=None) -> None:
+        """Recompute the output map with helpers.ops.conv2d, then redraw."""
+        self.kernel_text.disabled = self.kernel_name.value != CUSTOM
+        try:
+            kernel = self._kernel()
+            out = conv2d(self.image, kernel, stride=self.stride.value, padding=self.padding.value)
+        except ValueError as exc:  # a bad custom kernel, or one larger than the padded input
+            self.message.value = f"<b style='color:#b00'>cannot convolve: {exc}</b>"
+            return
+        self.current_kernel = kernel
+        self.output_map = np.asarray(out, dtype=np.float64)  # (H_out, W_out)
+        last = self.output_map.size - 1
+        old = self.position.value
+        self.position.max = self.play.max = last  # may clamp position (and fire _redraw)
+        if self.position.value == old or change is None:
+            self._redraw()
+
+    def _redraw(self, change=None) -> None:
+        """Draw the current step into the Image widget and write the message line."""
+        if self.output_map is None:
+            return
+        row, col = self.row_col
+        fig = Figure(figsize=(11, 3.8), dpi=self.dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        kh, kw = self.current_kernel.shape
+        axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
+                                                max(self.output_map.shape[1], 3)])
+        plot_conv_step(self.image, self.current_kernel, self.output_map, row, col,
+                       self.stride.value, self.padding.value, axes=axes)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        self.picture.value = buffer.getvalue()
+        h_out, w_out = self.output_map.shape
+        self.message.value = (
+            f"output {h_out}×{w_out}; position {self.position.value} = (row {row}, col {col}): "
+            f"out[{row}, {col}] = {self.output_map[row, col]:g}"
+        )
+
+
+def conv_explorer(image=None, kernel: str = "vertical edge", stride: int = 1,
+                  padding=0) -> ConvExplorer:
+    """An ipywidgets explorer that steps a kernel over an image and shows each output value.
+
+    Args:
+        image: ndarray[H, W] (one channel, up to about 16 pixels a side to keep the numbers
+            readable); default :data:`DEFAULT_IMAGE`, the chapter's 5x5 example.
+        kernel: a :data:`helpers.kernels.KERNELS` name or ``"custom"`` (then type the values).
+        stride: 1, 2 or 3.
+        padding: one of :data:`PADDING_CHOICES` (0, 1, 2, ``"same"``, ``"full"``).
+
+    Returns:
+        The explorer widget; display it (last line of a cell) to use it.
+
+    Raises:
+        ValueError: an image that is not 2-D, an unknown kernel, stride or padding.
+    """
+    image = DEFAULT_IMAGE if image is None else np.asarray(image, dtype=np.float64)
+    if image.ndim != 2 or image.size == 0:
+        raise ValueError(f"image must be a non-empty 2-D array (H, W); got shape {image.shape}")
+    if kernel not in KERNELS and kernel != CUSTOM:
+        raise ValueError(f"kernel must be one of {list(KERNELS) + [CUSTOM]}; got {kernel!r}")
+    if isinstance(stride, bool) or stride not in (1, 2, 3):
+        raise ValueError(f"stride must be 1, 2 or 3; got {stride!r}")
+    if isinstance(padding, bool) or padding not in PADDING_CHOICES:
+        raise ValueError(f"padding must be one of {PADDING_CHOICES}; got {padding!r}")
+    return ConvExplorer(image, kernel, stride, padding)
