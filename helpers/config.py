@@ -12,7 +12,7 @@ from pathlib import Path
 
 RUN_MODES = ("full", "quick")
 
-__all__ = ["RUN_MODES", "data_root", "mode", "is_quick", "describe"]
+__all__ = ["RUN_MODES", "data_root", "display_path", "mode", "is_quick", "describe"]
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -53,11 +53,22 @@ def is_quick() -> bool:
     return mode() == "quick"
 
 
-def describe() -> str:
-    """One line saying which mode the notebook runs in and where its data lives (``~`` = home)."""
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as the book prints it, naming no machine's folders: relative to the data folder
+    (``$CNN_BOOK_DATA/...`` when that variable is set, else ``~/.cache/cnn-book/...``), else to
+    the home folder (``~/...``), else just as given."""
+    path = Path(path).expanduser()
     root = data_root()
-    try:
-        shown = "~/" + root.relative_to(Path.home()).as_posix()
-    except ValueError:
-        shown = str(root)
-    return f"mode: {mode()} | data folder: {shown}"
+    label = "$CNN_BOOK_DATA" if os.environ.get("CNN_BOOK_DATA", "").strip() else "~/.cache/cnn-book"
+    for base, name in ((root, label), (Path.home(), "~")):
+        try:
+            rel = path.resolve().relative_to(base.resolve()).as_posix()
+        except (ValueError, OSError):
+            continue
+        return name if rel == "." else f"{name}/{rel}"
+    return str(path)
+
+
+def describe() -> str:
+    """One line saying which mode the notebook runs in and where its data lives."""
+    return f"mode: {mode()} | data folder: {display_path(data_root())}"

@@ -200,3 +200,14 @@ def test_exercise_label():
     assert exercise_label("ex02_3_check") == "2.3"
     assert exercise_label("ex12_10_answer") == "12.10"
     assert exercise_label("custom") == "custom"
+
+
+def test_display_path_names_no_machine_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNN_BOOK_DATA", str(tmp_path / "data"))
+    assert config.display_path(tmp_path / "data" / "cifar10" / "train") == "$CNN_BOOK_DATA/cifar10/train"
+    assert config.display_path(tmp_path / "data") == "$CNN_BOOK_DATA"
+    assert config.describe().endswith("data folder: $CNN_BOOK_DATA")
+    monkeypatch.delenv("CNN_BOOK_DATA")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert config.display_path(tmp_path / ".cache" / "cnn-book" / "MNIST") == "~/.cache/cnn-book/MNIST"
+    assert config.display_path(tmp_path / "elsewhere") == "~/elsewhere"

@@ -30,7 +30,7 @@ from types import MappingProxyType
 from urllib.error import URLError
 import torch
 from helpers.data import standins
-from helpers.config import data_root, is_quick
+from helpers.config import data_root, display_path, is_quick
 from helpers.data.folders import image_folder
 from helpers.data.core import DataError, DataNotFoundError, Dataset
 
@@ -195,7 +195,7 @@ def _read_idx(key: str, folder: Path, train: bool) -> Dataset:
     images = ds.data.unsqueeze(1).contiguous()  # (N, 28, 28) -> (N, 1, 28, 28)
     classes = [str(d) for d in range(10)] if key == "mnist" else list(cls.classes)
     return Dataset(images, ds.targets.long(), classes,
-                   f"{title} {split} ({len(images):,} images) from {raw} via torchvision")
+                   f"{title} {split} ({len(images):,} images) from {display_path(raw)} via torchvision")
 
 
 def _read_cifar_batches(folder: Path, train: bool) -> Dataset:
@@ -217,7 +217,7 @@ def _read_cifar_batches(folder: Path, train: bool) -> Dataset:
                         f"{type(exc).__name__}: {exc}. {fix}") from exc
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()  # (N, 32, 32, 3) -> (N, 3, 32, 32)
     return Dataset(images, torch.as_tensor(ds.targets, dtype=torch.int64), list(ds.classes),
-                   f"CIFAR-10 {split} ({len(images):,} images) from {batches} via torchvision")
+                   f"CIFAR-10 {split} ({len(images):,} images) from {display_path(batches)} via torchvision")
 
 
 def _missing_message(key: str, folder: Path, train: bool, exc: Exception | None) -> str:

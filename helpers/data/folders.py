@@ -11,7 +11,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
-from helpers.config import data_root
+from helpers.config import data_root, display_path
 from helpers.data.core import DataError, DataNotFoundError, Dataset
 
 __all__ = ["IMAGE_EXTENSIONS", "image_folder"]
@@ -60,7 +60,7 @@ def image_folder(path: str | os.PathLike, size: int | Sequence[int] | None = Non
     cache_file = Path(cache_dir if cache_dir is not None else data_root() / "cache") / f"image_folder-{name}.pt"
     n_classes = f"{len(classes)} class{'es' if len(classes) != 1 else ''}"
     kinds = "/".join(sorted({"PNG" if f.suffix.lower() == ".png" else "JPEG" for _, f in files}))
-    source = f"image folder {folder} ({len(files):,} {kinds} images, {n_classes})"
+    source = f"image folder {display_path(folder)} ({len(files):,} {kinds} images, {n_classes})"
     if cache:
         hit = _read_cache(cache_file, key)
         if hit is not None:
