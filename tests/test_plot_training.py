@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from helpers.figures.training import (example_histories, mosaic, plot_history, show_feature_maps, show_filters)
-from helpers.training.loop import History  # noqa: E402
+from helpers.training.history import History  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from torch import nn
 from helpers.models.classic import CifarCNN, LeNet5, MLP
 from helpers.scratch.shapes import conv_params, count_params, dense_params
 from helpers.training.checkpoints import load_checkpoint, save_checkpoint
-from helpers.training.devices import pick_device, set_seed
+from helpers.training.devices import amp_dtype, pick_device, set_seed
 from helpers.training.inputs import augment_batch, flip_and_crop, to_input
 from helpers.training.loop import evaluate, fit, predict
 
@@ -217,3 +217,58 @@ def test_cpu_threads_honour_omp_num_threads(monkeypatch):
     assert cpu_threads() == cores  # never more threads than cores
     monkeypatch.setenv("OMP_NUM_THREADS", "lots")
     assert cpu_threads() == cores
+
+
+# ---------------------------------------------------------------- mixed precision
+
+
+@pytest.mark.parametrize("capability,expected", [
+    ((7, 5), torch.float16),   # T4: bfloat16 only by emulation -> float16 with a gradient scaler
+    ((7, 0), torch.float16),   # V100
+    ((6, 0), torch.float16),   # P100
+    ((8, 0), torch.bfloat16),  # A100
+    ((8, 9), torch.bfloat16),  # L4, RTX 40xx
+    ((9, 0), torch.bfloat16),  # H100
+])
+def test_amp_dtype_follows_the_gpus_native_support(monkeypatch, capability, expected):
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)  # a T4 says so too
+    assert amp_dtype(torch.device("cuda")) == expected
+    assert amp_dtype("cuda:0") == expected
+
+
+def test_amp_dtype_asks_torch_without_emulation_when_the_capability_is_unknown(monkeypatch):
+    def no_gpu(device=None):
+        raise RuntimeError("no CUDA GPUs are available")
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", no_gpu)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert amp_dtype("cuda") == torch.float16
+
+
+@pytest.mark.parametrize("device", ["cpu", "mps", "meta"])
+def test_amp_dtype_is_float32_off_cuda(device):
+    assert amp_dtype(device) is None
+
+
+def test_fit_records_its_precision_and_amp_can_be_forced_on_the_cpu():
+    data = halves(64)
+    torch.manual_seed(0)
+    off = fit(LeNet5(), data, epochs=1, batch_size=32, progress=False, device="cpu")
+    assert off.settings["amp"] == "float32"
+    torch.manual_seed(0)
+    on = fit(LeNet5(), data, epochs=1, batch_size=32, progress=False, device="cpu", amp=True)
+    assert on.settings["amp"] == "bfloat16"
+    assert on.train_loss[0] == pytest.approx(off.train_loss[0], rel=0.05)  # bfloat16 rounding only
+    assert on.train_loss[0] != off.train_loss[0]  # ...but it did run in bfloat16
+    with pytest.raises(ValueError, match="amp must be"):
+        fit(LeNet5(), data, epochs=1, amp="fp16", progress=False)
+
+
+def test_evaluation_runs_in_float32_even_inside_a_bfloat16_autocast_region():
+    data = halves(64)
+    model = LeNet5()
+    plain = evaluate(model, data, device="cpu")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = evaluate(model, data, device="cpu")
+    assert inside["loss"] == pytest.approx(plain["loss"], rel=1e-6)

@@ -80,7 +80,7 @@ def example_histories(epochs: int = 20) -> dict:
     Returns:
         ``{"run A": History, "run B": History, "run C": History}``.
     """
-    from helpers.training.loop import History
+    from helpers.training.history import History
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 10:
         raise ValueError(f"epochs must be an int >= 10; got {epochs!r}")

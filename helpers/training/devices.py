@@ -1,4 +1,4 @@
-"""Where training runs: the device, the seed, the number of CPU threads.
+"""Where training runs: the device, the seed, the number of CPU threads, the mixed precision.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "set_seed", "cpu_threads"]
+__all__ = ["pick_device", "set_seed", "cpu_threads", "amp_dtype"]
 
 
 def pick_device() -> torch.device:
@@ -37,3 +37,29 @@ def cpu_threads() -> int:
         cores = os.cpu_count() or 1
     wanted = os.environ.get("OMP_NUM_THREADS", "")
     return min(int(wanted), cores) if wanted.isdigit() and int(wanted) > 0 else cores
+
+
+def amp_dtype(device: torch.device | str) -> torch.dtype | None:
+    """The autocast dtype :func:`helpers.training.loop.fit` trains with on ``device``, or ``None``
+    for plain float32.
+
+    * CUDA with compute capability 8.0 or more (A100, H100, RTX 30xx/40xx, L4): ``bfloat16``, which
+      these GPUs compute natively and which needs no loss scaling;
+    * older CUDA GPUs (T4, V100, P100): ``float16`` -- ``fit`` pairs it with a gradient scaler.
+      bfloat16 would run there only by emulation (``torch.cuda.is_bf16_supported()`` is true on a
+      T4 all the same), slower than float32;
+    * the CPU, Apple's MPS and anything else: ``None`` (float32). On a CPU with AMX, bfloat16 can
+      be faster, but that is a choice to measure (``fit(..., amp=True)``), not a default.
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    try:
+        major, _ = torch.cuda.get_device_capability(device)
+        native_bf16 = major >= 8
+    except (AssertionError, RuntimeError):  # no usable CUDA here: ask torch without emulation
+        try:
+            native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # torch before 2.3 has no including_emulation
+            native_bf16 = torch.cuda.is_bf16_supported()
+    return torch.bfloat16 if native_bf16 else torch.float16

@@ -4,22 +4,25 @@ One loop for every chapter: uint8 images (Parts VI-X) and float tensors of any r
 
 ``fit`` keeps the training images (uint8) on the device once, draws each epoch's mini-batches by
 indexing with a random permutation, and augments whole batches with tensor ops (random flip,
-pad-and-crop) -- no ``DataLoader`` workers, no per-image Python. On CUDA it uses mixed precision
-and channels-last; on the CPU it uses every core it may run on, in float32.
+pad-and-crop) -- no ``DataLoader`` workers, no per-image Python. On CUDA it trains in mixed precision
+(:func:`amp_dtype`: bfloat16 where the GPU has it natively, float16 with a gradient scaler on
+older GPUs) and channels-last; on the CPU it uses every core it may run on, in float32.
+Evaluation and prediction always run in float32, so metrics are the same numbers on every device.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from dataclasses import asdict, dataclass, field
 from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from helpers.training.devices import cpu_threads, pick_device, set_seed
+from helpers.training.devices import amp_dtype, cpu_threads, pick_device, set_seed
+from helpers.training.history import History
 from helpers.training.inputs import AUGMENTATIONS, augment_batch, to_input
 
-__all__ = ["History", "fit", "evaluate", "predict"]
+__all__ = ["fit", "evaluate", "predict"]
 
 
 def _tensors(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,6 +62,13 @@ def _prepare(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def _autocast(device: torch.device, dtype: torch.dtype | None):
+    """Autocast to ``dtype``, or a float32 region (``None``) on devices that know autocast."""
+    if device.type not in ("cuda", "cpu"):
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype, enabled=True) if dtype else torch.autocast(device.type, enabled=False)
+
+
 def _param_groups(model: nn.Module, param_groups: list[dict] | None, lr: float) -> list[dict]:
     """Optimiser groups ``[{"params": [...], "lr": ...}]`` from ``fit``'s ``param_groups``."""
     if param_groups is None:
@@ -85,31 +95,6 @@ def _param_groups(model: nn.Module, param_groups: list[dict] | None, lr: float) 
     return groups
 
 
-@dataclass
-class History:
-    """Per-epoch results of :func:`fit` (``seconds`` is the elapsed training time so far)."""
-
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    train_acc: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_acc: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    settings: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def __str__(self) -> str:
-        lines = ["epoch  train loss  train acc  val loss  val acc  seconds"]
-        for i, e in enumerate(self.epoch):
-            vl = f"{self.val_loss[i]:8.4f}" if self.val_loss else "       -"
-            va = f"{self.val_acc[i]:7.2%}" if self.val_acc else "      -"
-            lines.append(f"{e:5d}  {self.train_loss[i]:10.4f}  {self.train_acc[i]:9.2%}  {vl}  {va}  "
-                         f"{self.seconds[i]:7.1f}")
-        return "\n".join(lines)
-
-
 def fit(
     model: nn.Module,
     train_data,
@@ -126,6 +111,7 @@ def fit(
     param_groups: list[dict] | None = None,
     device: torch.device | str | None = None,
     seed: int = 0,
+    amp: bool | None = None,
     progress: bool = True,
 ) -> History:
     """Train ``model`` on ``train_data`` and return the per-epoch :class:`History`.
@@ -149,6 +135,9 @@ def fit(
             Default: every parameter with ``requires_grad``, at ``lr``.
         device: default :func:`pick_device`.
         seed: seeds the initial shuffles and augmentations (and the model's dropout).
+        amp: mixed precision. ``None`` (default): :func:`amp_dtype` decides (float32 on the CPU);
+            ``False``: float32 everywhere; ``True``: mixed precision even where the default is
+            float32 (bfloat16 on a CPU, a choice to measure).
         progress: show a ``tqdm`` bar with the running loss and accuracy.
     """
     from tqdm.auto import tqdm
@@ -196,12 +185,17 @@ def fit(
                                                  total_steps=total_steps,
                                                  pct_start=min(0.5, max(0.25, 2 / total_steps)))
              if schedule == "onecycle" and total_steps > 3 else None)
-    amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
+    if amp not in (None, True, False):
+        raise ValueError(f"amp must be None (automatic), True or False; got {amp!r}")
+    dtype = amp_dtype(device) if amp is None else (
+        (amp_dtype(device) or torch.bfloat16) if amp else None)
+    scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 else None
 
     history = History(settings=dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                                     optimizer=optimizer, schedule=schedule, augment=list(augment),
                                     label_smoothing=label_smoothing, device=str(device), seed=seed,
-                                    train_size=n, threads=torch.get_num_threads()))
+                                    train_size=n, threads=torch.get_num_threads(),
+                                    amp=str(dtype).removeprefix("torch.") if dtype else "float32"))
     elapsed = 0.0
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="batch", disable=not progress,
                leave=False)
@@ -217,12 +211,17 @@ def fit(
             if augment:
                 x = augment_batch(x, augment, generator).contiguous(memory_format=torch.channels_last)
             y = labels[idx]
-            with torch.autocast(device.type, dtype=amp_dtype, enabled=cuda):
+            with _autocast(device, dtype):
                 logits = model(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            if scaler is not None:  # float16: scale the loss so small gradients do not underflow
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
             if sched is not None:
                 sched.step()
             loss_sum += loss.detach() * len(idx)
@@ -251,8 +250,8 @@ def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, batch_
     out = []
     for start in range(0, images.shape[0], batch_size):
         x = _prepare(images[start:start + batch_size].to(device))
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-            out.append(model(x).float())
+        with _autocast(device, None):  # float32, even inside a caller's autocast region
+            out.append(model(x).float())  # the same metrics on every device
     return torch.cat(out) if out else torch.empty(0)
 
 
