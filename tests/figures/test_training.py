@@ -1,24 +1,22 @@
-"""helpers.plot_training: curves, filter and feature-map mosaics have titles, labels, the right data."""
+"""helpers.figures.training: curves, filter and feature-map mosaics have titles, labels, the right
+data."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from helpers.figures.training import (example_histories, mosaic, plot_history, show_feature_maps, show_filters)
+from helpers.figures.training import (
+    example_histories,
+    mosaic,
+    plot_history,
+    show_feature_maps,
+    show_filters,
+)
 from helpers.training.history import History  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def _history(train_acc, val_acc=()):

@@ -1,20 +1,27 @@
-"""helpers.zoo: counts of torchvision's reference models against torchvision's own metadata."""
+"""helpers.analysis.zoo (and the timeline of helpers.figures.zoo): counts of torchvision's reference
+models against torchvision's own metadata."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
+from helpers.analysis.zoo import (
+    ARCHITECTURES,
+    HUMAN_TOP5,
+    IMAGENET_TOP5,
+    architecture_summary,
+    build_reference,
+    count_flops,
+    model_depth,
+    torchvision_meta,
+)
+from helpers.figures.zoo import plot_top5_timeline
 from helpers.models.classic import LeNet5  # noqa: E402
 from helpers.scratch.shapes import count_params  # noqa: E402
-from helpers.analysis.zoo import (architecture_summary, ARCHITECTURES, build_reference, count_flops, HUMAN_TOP5, IMAGENET_TOP5, model_depth, torchvision_meta)
-from helpers.figures.zoo import plot_top5_timeline
 
 TORCHVISION = [name for name, a in ARCHITECTURES.items() if ":" not in a.builder]
 

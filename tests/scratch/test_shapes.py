@@ -1,4 +1,4 @@
-"""helpers.shapes: each formula against what PyTorch layers actually produce."""
+"""helpers.scratch.shapes: each formula against what PyTorch layers actually produce."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from torch import nn
 
 from helpers.scratch.conv import conv2d
-from helpers.scratch.shapes import (conv_output_size, conv_params, count_params, dense_params, pool_params, receptive_field, same_padding)
+from helpers.scratch.shapes import (
+    conv_output_size,
+    conv_params,
+    count_params,
+    dense_params,
+    pool_params,
+    receptive_field,
+    same_padding,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None, derandomize=True)
 

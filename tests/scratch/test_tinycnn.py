@@ -1,4 +1,5 @@
-"""The hand-made tiny CNN against its PyTorch twin, the bar data set and the training helpers."""
+"""helpers.scratch.tinycnn: the hand-made tiny CNN against its PyTorch twin, the bar data set and the
+training helpers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from torch import nn
 
 from helpers.scratch.gradcheck import gradient_check
 from helpers.scratch.shapes import conv_params, count_params, dense_params
-from helpers.scratch.tinycnn import accuracy, make_bars, TinyCNN, train_classifier
+from helpers.scratch.tinycnn import TinyCNN, accuracy, make_bars, train_classifier
 
 CASES = [  # (in_shape, n_filters, kernel_size, n_classes, pool_size, batch, seed)
     ((1, 6, 6), 1, 3, 3, 2, 1, 0),

@@ -1,10 +1,8 @@
-"""helpers.plot_metrics: the figures draw scikit-learn's numbers, with titles, labels and the right data."""
+"""helpers.figures.metrics: the figures draw scikit-learn's numbers, with titles, labels and the right
+data."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -13,13 +11,12 @@ import torch  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
 from helpers.analysis.metrics import most_confused, report  # noqa: E402
-from helpers.figures.metrics import plot_confusion, plot_per_class, plot_roc, show_confused_pairs
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from helpers.figures.metrics import (
+    plot_confusion,
+    plot_per_class,
+    plot_roc,
+    show_confused_pairs,
+)
 
 
 def _random_run(n_classes=4, n=300, seed=0):

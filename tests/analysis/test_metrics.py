@@ -1,4 +1,5 @@
-"""helpers.metrics: a 2x2 case by hand, and agreement with scikit-learn on random multi-class data."""
+"""helpers.analysis.metrics: a 2x2 case by hand, and agreement with scikit-learn on random multi-class
+data."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from helpers.analysis.metrics import (format_report, labels_from_confusion, most_confused, report, specificity)
+from helpers.analysis.metrics import (
+    format_report,
+    labels_from_confusion,
+    most_confused,
+    report,
+    specificity,
+)
 
 
 def test_two_by_two_by_hand():

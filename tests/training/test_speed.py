@@ -1,4 +1,5 @@
-"""helpers.speed: the measurements chapter 07 and benchmarks/cifar_speed.py print (CPU, tiny data)."""
+"""helpers.training.speed: the measurements chapter 07 and benchmarks/cifar_speed.py print (CPU, tiny
+data)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""helpers.attention: SE and CBAM against hand-written references with fixed weights."""
+"""helpers.models.attention: SE and CBAM against hand-written references with fixed weights."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.models.attention import CBAM, cbam_params, hidden_size, se_params, SEBlock
+from helpers.models.attention import CBAM, SEBlock, cbam_params, hidden_size, se_params
 from helpers.scratch.shapes import count_params
 
 SHAPES = [(1, 4, 1, 1), (2, 8, 5, 7), (3, 16, 8, 8), (2, 32, 3, 10)]
@@ -18,9 +18,6 @@ def _ramp(*shape: int, scale: float = 0.1, offset: float = 0.0) -> torch.Tensor:
     """Deterministic, sign-mixed values: scale * (k - n/2) + offset for k = 0..n-1."""
     n = math.prod(shape)
     return (scale * (torch.arange(n, dtype=torch.float64) - n / 2) + offset).reshape(shape)
-
-
-# ---------------------------------------------------------------- shapes and parameter counts
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -59,9 +56,6 @@ def test_reduction_larger_than_channels_leaves_one_hidden_unit():
     assert cbam.mlp[0].out_features == 1
     x = torch.randn(2, 4, 3, 3)
     assert se(x).shape == x.shape and cbam(x).shape == x.shape
-
-
-# ---------------------------------------------------------------- hand-written references
 
 
 def _set_se_weights(se: SEBlock) -> None:
@@ -167,9 +161,6 @@ def test_cbam_channel_mlp_is_shared():
     # one gradient reaches the shared weights from both paths
     cbam.channel_gate(x).sum().backward()
     assert cbam.mlp[2].weight.grad is not None and cbam.mlp[2].weight.grad.abs().sum() > 0
-
-
-# ---------------------------------------------------------------- errors
 
 
 @pytest.mark.parametrize("module", [SEBlock, CBAM])

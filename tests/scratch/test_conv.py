@@ -1,4 +1,5 @@
-"""helpers.ops against torch.nn.functional: many random shapes, strides and paddings, every error."""
+"""helpers.scratch.conv against torch.nn.functional and autograd: many random shapes, strides and
+paddings, forward and backward, every error."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.scratch.conv import conv2d
-from helpers.scratch.pool import avg_pool2d, max_pool2d
+from helpers.scratch.conv import conv2d, conv2d_backward
+from helpers.scratch.gradcheck import gradient_check
 from helpers.scratch.shapes import same_padding
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True)
@@ -133,47 +134,6 @@ def test_accepts_cpu_tensors():
     np.testing.assert_allclose(conv2d(x, w, padding=1), F.conv2d(x, w, padding=1).numpy(), atol=1e-10)
 
 
-# ---------------------------------------------------------------------------------------------
-# pooling
-# ---------------------------------------------------------------------------------------------
-
-
-@st.composite
-def pool_case(draw):
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    h, w = draw(st.integers(kh, 13)), draw(st.integers(kw, 13))
-    stride = draw(st.one_of(st.none(), st.integers(1, 3), st.tuples(st.integers(1, 3), st.integers(1, 3))))
-    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    return n, c, h, w, (kh, kw), stride, draw(st.integers(0, 2**31 - 1))
-
-
-@SETTINGS
-@given(pool_case())
-def test_pooling_matches_torch(case):
-    n, c, h, w, kernel, stride, seed = case
-    x = np.random.default_rng(seed).standard_normal((n, c, h, w))
-    xt = torch.from_numpy(x)
-    np.testing.assert_allclose(max_pool2d(x, kernel, stride), F.max_pool2d(xt, kernel, stride).numpy())
-    np.testing.assert_allclose(avg_pool2d(x, kernel, stride), F.avg_pool2d(xt, kernel, stride).numpy(), atol=1e-12)
-
-
-def test_pooling_keeps_the_input_dimensions():
-    x = np.random.default_rng(4).standard_normal((3, 7, 6))
-    assert max_pool2d(x, 2).shape == (3, 3, 3)
-    assert avg_pool2d(x[0], 3, 1).shape == (5, 4)
-    np.testing.assert_allclose(max_pool2d(x[0], 2), max_pool2d(x, 2)[0])
-    np.testing.assert_allclose(max_pool2d(x[None], 2)[0], max_pool2d(x, 2))
-
-
-def test_max_pool_lecture_cache_example():
-    np.testing.assert_array_equal(max_pool2d(np.array([[1, 5], [2, 0]]), 2), [[5]])
-
-
-# ---------------------------------------------------------------------------------------------
-# errors: each names the argument and the shapes
-# ---------------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     "kwargs,error,match",
     [
@@ -201,15 +161,84 @@ def test_conv2d_errors(kwargs, error, match):
         conv2d(**kwargs)
 
 
-@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
-def test_pooling_errors(pool):
-    with pytest.raises(ValueError, match="kernel_size 3x3 is larger than the input 2x2"):
-        pool(np.ones((2, 2)), 3)
-    with pytest.raises(ValueError, match="kernel_size must be at least 1"):
-        pool(np.ones((4, 4)), 0)
-    with pytest.raises(ValueError, match="stride must be at least 1"):
-        pool(np.ones((4, 4)), 2, stride=0)
-    with pytest.raises(TypeError, match="kernel_size must be an int or a pair"):
-        pool(np.ones((4, 4)), "2")
-    with pytest.raises(ValueError, match="x must be 2-D"):
-        pool(np.ones(4), 2)
+SETTINGS = settings(max_examples=120, deadline=None, derandomize=True)
+
+
+@st.composite
+def conv_case(draw):
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    return dict(
+        n=draw(st.integers(1, 3)), c=draw(st.integers(1, 3)), k=draw(st.integers(1, 3)),
+        h=draw(st.integers(max(1, kh - 2 * ph), 10)), w=draw(st.integers(max(1, kw - 2 * pw), 10)),
+        kh=kh, kw=kw, stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=(ph, pw), seed=draw(st.integers(0, 2**31 - 1)),
+    )
+
+
+def autograd_conv(x, w, g, stride, padding):
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.zeros(w.shape[0], dtype=torch.float64, requires_grad=True)
+    if isinstance(padding, str):  # torch has no strided "same"/"full": pad explicitly
+        (pt, pb), (pl, pr) = _explicit(padding, x.shape[-2:], w.shape[-2:], stride)
+        y = F.conv2d(F.pad(xt, (pl, pr, pt, pb)), wt, bt, stride=stride)
+    else:
+        y = F.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    y.backward(torch.tensor(g))
+    return xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()
+
+
+def _explicit(mode, size, kernel, stride):
+    if mode == "same":
+        return tuple(same_padding(size[i], kernel[i], stride[i]) for i in range(2))
+    return tuple((kernel[i] - 1, kernel[i] - 1) for i in range(2))
+
+
+@SETTINGS
+@given(conv_case())
+def test_conv2d_backward_matches_autograd(case):
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal((case["n"], case["c"], case["h"], case["w"]))
+    w = rng.standard_normal((case["k"], case["c"], case["kh"], case["kw"]))
+    out = conv2d(x, w, stride=case["stride"], padding=case["padding"])
+    g = rng.standard_normal(out.shape)
+    got = conv2d_backward(x, w, g, stride=case["stride"], padding=case["padding"])
+    for mine, ref in zip(got, autograd_conv(x, w, g, case["stride"], case["padding"])):
+        np.testing.assert_allclose(mine, ref, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["same", "full", "valid"])
+@pytest.mark.parametrize("stride", [1, 2, (2, 3)])
+def test_conv2d_backward_padding_modes(mode, stride):
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((2, 3, 9, 8)), rng.standard_normal((4, 3, 3, 2))
+    stride = (stride, stride) if isinstance(stride, int) else stride
+    g = rng.standard_normal(conv2d(x, w, stride=stride, padding=mode).shape)
+    ref = autograd_conv(x, w, g, stride, mode if mode != "valid" else 0)
+    for mine, expected in zip(conv2d_backward(x, w, g, stride=stride, padding=mode), ref):
+        np.testing.assert_allclose(mine, expected, rtol=1e-9, atol=1e-10)
+
+
+def test_conv2d_backward_finite_differences():
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 2, 5, 6)), rng.standard_normal((2, 2, 3, 2))
+    g = rng.standard_normal(conv2d(x, w, stride=2, padding=1).shape)
+
+    def loss_x(x_):
+        return float((conv2d(x_, w, stride=2, padding=1) * g).sum())
+
+    def loss_w(w_):
+        return float((conv2d(x, w_, stride=2, padding=1) * g).sum())
+
+    gx, gw, _ = conv2d_backward(x, w, g, stride=2, padding=1)
+    assert gradient_check(loss_x, x, gx) < 1e-7
+    assert gradient_check(loss_w, w, gw) < 1e-7
+
+
+def test_conv2d_backward_errors():
+    x, w = np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"grad_out must have the forward output's shape \(1, 1, 3, 3\)"):
+        conv2d_backward(x, w, np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match="needs 4-D arrays"):
+        conv2d_backward(x[0, 0], w[0, 0], np.ones((3, 3)))

@@ -1,4 +1,4 @@
-"""helpers.blocks: shapes and parameter counts by formula; outputs against torchvision's blocks."""
+"""helpers.models.blocks: shapes and parameter counts by formula; outputs against torchvision's blocks."""
 
 from __future__ import annotations
 
@@ -16,7 +16,16 @@ from torchvision.models.resnet import Bottleneck as TVBottleneck
 from torchvision.ops import SqueezeExcitation
 
 from helpers.models.attention import SEBlock
-from helpers.models.blocks import (BasicBlock, Bottleneck, conv_bn, DenseBlock, DepthwiseSeparable, Inception, InvertedResidual, MBConv)
+from helpers.models.blocks import (
+    BasicBlock,
+    Bottleneck,
+    DenseBlock,
+    DepthwiseSeparable,
+    Inception,
+    InvertedResidual,
+    MBConv,
+    conv_bn,
+)
 from helpers.scratch.shapes import count_params
 
 
@@ -59,9 +68,6 @@ def same_output(ours: nn.Module, reference: nn.Module, x: torch.Tensor) -> None:
         torch.testing.assert_close(ours(x), reference(x), rtol=1e-5, atol=1e-5)
 
 
-# ---------------------------------------------------------------- conv_bn
-
-
 @pytest.mark.parametrize("c_in,c_out,k,stride,groups", [(3, 8, 3, 1, 1), (8, 8, 3, 2, 8), (4, 6, 1, 1, 2),
                                                         (5, 10, 5, 2, 5)])
 def test_conv_bn_shape_and_params(c_in, c_out, k, stride, groups):
@@ -75,9 +81,6 @@ def test_conv_bn_shape_and_params(c_in, c_out, k, stride, groups):
 def test_conv_bn_bad_groups():
     with pytest.raises(ValueError, match="groups=3 must divide c_in=4"):
         conv_bn(4, 6, groups=3)
-
-
-# ---------------------------------------------------------------- the blocks against torchvision
 
 
 def test_inception_params_formula_and_shape():
@@ -195,9 +198,6 @@ def test_basic_block_attention_reweights_the_residual():
         expected = torch.relu(block.residual[2](residual) + x)
         torch.testing.assert_close(block(x), expected)
         assert not torch.allclose(block(x), plain(x))
-
-
-# ---------------------------------------------------------------- errors
 
 
 @pytest.mark.parametrize("make", [lambda: BasicBlock(4, 4, stride=3), lambda: Bottleneck(4, 4, stride=0),

@@ -1,4 +1,4 @@
-"""helpers.resnets: the small CIFAR ResNet, the conv stacks and their gradient norms."""
+"""helpers.models.resnets: the small CIFAR ResNet, the conv stacks and their gradient norms."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch import nn
 
 from helpers.models.attention import cbam_params, se_params
 from helpers.models.blocks import BasicBlock
-from helpers.models.resnets import CifarResNet, conv_gradient_norms, ConvStack
+from helpers.models.resnets import CifarResNet, ConvStack, conv_gradient_norms
 from helpers.scratch.shapes import count_params
 
 

@@ -1,0 +1,28 @@
+"""booktools.book: the repository URL and the notebooks' Colab set-up cells."""
+
+
+import nbformat
+from booktools.book import repo_url, setup_cell_source, sync_setup_cell, toc_files
+
+
+def test_repo_url_and_setup_cell():
+    url = repo_url()
+    assert url.startswith("https://") and not url.endswith("/")
+    source = setup_cell_source(url)
+    assert f"git+{url}.git" in source and '"google.colab" in sys.modules' in source
+    assert "index.html" not in toc_files() and toc_files()[0] == "intro"
+
+
+def test_sync_setup_cell(tmp_path):
+    path = tmp_path / "nb.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.write(nb, path)
+    assert sync_setup_cell(path, "https://example.org/r")
+    cells = nbformat.read(path, as_version=4).cells
+    assert [c.cell_type for c in cells] == ["markdown", "code", "code"]
+    assert cells[1].source == setup_cell_source("https://example.org/r")
+    assert cells[1].metadata["tags"] == ["remove-cell"]
+    assert not sync_setup_cell(path, "https://example.org/r")  # idempotent
+    assert sync_setup_cell(path, "https://example.org/other")  # rewritten in place
+    cells = nbformat.read(path, as_version=4).cells
+    assert len(cells) == 3 and "example.org/other" in cells[1].source
