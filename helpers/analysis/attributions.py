@@ -31,7 +31,7 @@ def captum_attribution(model: nn.Module, x: torch.Tensor, method: str, target=No
     """A per-pixel attribution ``(N, C, H, W)`` from Captum, for ``target`` (None = the prediction).
 
     The baseline ("absence of evidence") is 0 in the model's input scale: a mid-grey image for
-    :func:`helpers.train.to_input` inputs.
+    :func:`helpers.training.inputs.to_input` inputs.
 
     Args:
         method: ``"guided_backprop"``, ``"occlusion"`` (a ``window`` square of grey slid by

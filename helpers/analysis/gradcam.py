@@ -94,7 +94,7 @@ def resolve_targets(logits: torch.Tensor, target=None) -> torch.Tensor:
 def check_input(x) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
         got = f"{x.dtype} tensor of shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise TypeError(f"x must be a float tensor (N, C, H, W), e.g. helpers.train.to_input(images); got {got}")
+        raise TypeError(f"x must be a float tensor (N, C, H, W), e.g. helpers.training.inputs.to_input(images); got {got}")
 
 
 @contextlib.contextmanager

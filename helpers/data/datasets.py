@@ -14,7 +14,7 @@ Where the files are looked for (``root``, else ``$CNN_BOOK_DATA``, else ``~/.cac
 Files that are missing are downloaded by torchvision (full mode only). With no files and no
 network, full mode raises ``DataNotFoundError`` saying what is missing, where it looked and the
 three ways out; quick mode (``CNN_BOOK_MODE=quick``) uses a small labelled stand-in
-(``helpers.standins``) and prints a banner saying so. Files that are there but damaged raise
+(``helpers.data.standins``) and prints a banner saying so. Files that are there but damaged raise
 ``DataError`` naming the file and the fix.
 
 Decoded image folders are cached in ``<root>/cache/`` (one ``.pt`` file per folder, re-decoded
@@ -59,7 +59,7 @@ def load_dataset(name: str, train: bool = True, root: str | os.PathLike | None =
     Files already in the folder are used as they are; missing ones are downloaded (full mode).
     CIFAR-10 is read from the original batches if present, else from an image-folder copy
     ``<root>/cifar10/{train,test}/<class>/``. In quick mode with no files, a small labelled
-    stand-in is returned instead (see ``helpers.standins``) and a banner says so.
+    stand-in is returned instead (see ``helpers.data.standins``) and a banner says so.
 
     Args:
         name: ``"mnist"``, ``"fashion_mnist"`` or ``"cifar10"``.

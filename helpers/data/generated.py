@@ -34,7 +34,7 @@ SEGMENTATION_CLASSES = ("background", "disc", "square", "triangle")
 DNA = "ACGT"
 
 
-_SHAPE_KINDS = (0, 1, 7)  # helpers.standins' disc, square and triangle
+_SHAPE_KINDS = (0, 1, 7)  # helpers.data.standins' disc, square and triangle
 
 
 def _count(value, name: str, minimum: int) -> int:

@@ -1,6 +1,6 @@
 """Small, deterministic stand-ins for the book's data sets, for quick mode without the real files.
 
-They are *not* the real data and ``helpers.data.load_dataset`` says so (in ``source`` and in a
+They are *not* the real data and ``helpers.data.datasets.load_dataset`` says so (in ``source`` and in a
 printed banner). They only have the right shapes, dtypes and number of classes, and something
 a network can learn, so every notebook runs end to end offline:
 

@@ -3,7 +3,7 @@
 * :func:`select_classes` keeps some classes of a ``Dataset`` and numbers them ``0..K-1`` (CIFAR-10's
   six animals as the source task, its four vehicles as the target task);
 * :func:`write_image_folder` writes a ``Dataset`` as ``folder/<class>/<n>.png|jpg`` files, the
-  layout ``helpers.data.image_folder`` reads (so a reader's own folder, e.g. of plant-disease
+  layout ``helpers.data.folders.image_folder`` reads (so a reader's own folder, e.g. of plant-disease
   photos, goes through exactly the same code path).
 
 Typical use::
@@ -32,7 +32,7 @@ def select_classes(data: Dataset, classes: Sequence[str]) -> Dataset:
     """The examples of ``classes`` only, relabelled ``0..K-1`` in the order ``classes`` lists them.
 
     Args:
-        data: a ``helpers.data.Dataset`` (``images: uint8[N, C, H, W]``, ``labels: int64[N]``).
+        data: a ``helpers.data.core.Dataset`` (``images: uint8[N, C, H, W]``, ``labels: int64[N]``).
         classes: names from ``data.classes``, each once, at least one.
 
     Returns:
@@ -45,7 +45,7 @@ def select_classes(data: Dataset, classes: Sequence[str]) -> Dataset:
         ValueError: ``classes`` is empty, repeats a name, or names a class ``data`` lacks.
     """
     if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers.data.Dataset; got {type(data).__name__}")
+        raise TypeError(f"data must be a helpers.data.core.Dataset; got {type(data).__name__}")
     if isinstance(classes, str) or not isinstance(classes, (list, tuple)) or not all(
             isinstance(c, str) for c in classes):
         raise TypeError(f"classes must be a list of class names (str); got {classes!r}")
@@ -84,7 +84,7 @@ def write_image_folder(data: Dataset, folder: str | os.PathLike, *, fmt: str = "
         TypeError / ValueError: a bad ``data`` or ``fmt``; FileExistsError: a class folder exists.
     """
     if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers.data.Dataset; got {type(data).__name__}")
+        raise TypeError(f"data must be a helpers.data.core.Dataset; got {type(data).__name__}")
     if fmt not in _FORMATS:
         raise ValueError(f"fmt must be one of {_FORMATS}; got {fmt!r}")
     if data.images.shape[1] not in (1, 3):

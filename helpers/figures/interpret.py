@@ -3,7 +3,7 @@
 Every function takes data (and ``ax=None`` or ``axes=None``), draws, and returns the axes; none
 reads a notebook's variables. Heat maps are drawn over the image with matplotlib's ``jet``
 colormap at partial opacity -- what OpenCV's ``applyColorMap`` + ``addWeighted`` do, without OpenCV.
-Importable from ``helpers.plot`` as well.
+
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def plot_randomization(results: Mapping[str, Mapping[str, Any]], ax: Axes | None
     """Mean (and 25-75 % band) rank correlation with the trained model's maps, per randomised stage.
 
     Args:
-        results: ``{method name: {stage: ndarray[N]}}`` as :func:`helpers.interpret.cascading_randomization`
+        results: ``{method name: {stage: ndarray[N]}}`` as :func:`helpers.analysis.attributions.cascading_randomization`
             returns for each method; stages in randomisation order, the first being ``"trained"``.
 
     Returns:

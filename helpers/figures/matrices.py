@@ -150,11 +150,11 @@ def plot_conv_step(
     Args:
         x: ndarray[H, W], the input (one channel).
         kernel: ndarray[kh, kw].
-        out: ndarray[H_out, W_out], the full output; computed with :func:`helpers.ops.conv2d`
+        out: ndarray[H_out, W_out], the full output; computed with :func:`helpers.scratch.conv.conv2d`
             (plus ``bias``) when None.
         row, col: the output position to show.
         stride: an int or ``(sh, sw)``.
-        padding: as in :func:`helpers.ops.conv2d` (int, pair, ``"valid"``, ``"same"``, ``"full"``).
+        padding: as in :func:`helpers.scratch.conv.conv2d` (int, pair, ``"valid"``, ``"same"``, ``"full"``).
             Padding cells are drawn hatched.
         axes: three axes (input, kernel, output); a new figure when None.
         bias: added to the sum of products in the caption (and to ``out`` when computed here).

@@ -4,8 +4,7 @@ and example images of the pairs of classes a model confuses most.
 Drawing is scikit-learn's wherever it has a display (``ConfusionMatrixDisplay``, ``roc_curve``
 with ``RocCurveDisplay``); the numbers are never re-derived here. Every function takes data and
 ``ax=None`` (or ``axes=None``), draws, and returns the axes; none reads a notebook's variables.
-Loss/accuracy curves are :func:`helpers.plot_training.plot_history`, re-exported here so that
-``helpers.plot`` offers every figure of the part.
+Loss/accuracy curves are :func:`helpers.figures.training.plot_history`.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ def plot_confusion(confusion, classes: Sequence[str] | None = None, *, normalize
 
     Args:
         confusion: ndarray[C, C] of counts, rows the true class, columns the predicted class (as
-            ``helpers.metrics.report(...)["confusion"]`` or ``sklearn.metrics.confusion_matrix``).
+            ``helpers.analysis.metrics.report(...)["confusion"]`` or ``sklearn.metrics.confusion_matrix``).
         classes: C class names for the axes (default ``0 .. C-1``).
         normalize: ``None`` (counts), ``"true"`` (each row sums to 1: the diagonal is each class's
             recall), ``"pred"`` (each column sums to 1: the diagonal is precision) or ``"all"``;
@@ -146,7 +145,7 @@ def plot_per_class(values: Mapping[str, Sequence[float]], classes: Sequence[str]
         values: ``{name: ndarray[C]}`` of per-class numbers in 0..1, e.g.
             ``{"precision": r["precision"], "recall": r["recall"]}`` or one metric for several
             models ``{"CNN": r1["recall"], "linear": r2["recall"]}``. A whole
-            ``helpers.metrics.report`` result works too (see ``keys``).
+            ``helpers.analysis.metrics.report`` result works too (see ``keys``).
         classes: C class names (default ``0 .. C-1``).
         keys: which entries of ``values`` to draw; default all of them, or, for a report,
             ``("precision", "recall", "f1", "specificity")``.
@@ -197,7 +196,7 @@ def show_confused_pairs(images, y_true, y_pred, pairs: Sequence[Sequence[int]],
         images: uint8 ``(N, C, H, W)`` tensor or array (C = 1 or 3), the evaluated images.
         y_true, y_pred: ndarray[N] of true and predicted class indices for those images.
         pairs: ``(true class, predicted class)`` pairs, e.g. from
-            ``helpers.metrics.most_confused``; a third item (the count) is ignored.
+            ``helpers.analysis.metrics.most_confused``; a third item (the count) is ignored.
         classes: class names (default the indices).
         per_pair: images per row (the first ones of the pair, in data order).
         axes: ndarray ``(len(pairs), per_pair)`` of axes to draw into; a new figure when None.

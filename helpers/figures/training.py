@@ -26,10 +26,10 @@ def _new_ax(figsize: tuple[float, float]) -> Axes:
 
 
 def _as_record(history: Any, name: str) -> Mapping:
-    """A ``helpers.train.History`` or its ``to_dict()`` as a mapping of lists."""
+    """A ``helpers.training.history.History`` or its ``to_dict()`` as a mapping of lists."""
     record = history.to_dict() if hasattr(history, "to_dict") else history
     if not isinstance(record, Mapping) or "train_loss" not in record:
-        raise TypeError(f"histories[{name!r}] must be a History (from helpers.train.fit) or its "
+        raise TypeError(f"histories[{name!r}] must be a History (from helpers.training.loop.fit) or its "
                         f"to_dict(); got {type(history).__name__}")
     return record
 

@@ -83,7 +83,7 @@ class BasicBlock(nn.Module):
 
     The block learns the *residual* ``F(x) = y - x``; the identity path lets the gradient reach
     earlier layers unchanged. The first conv carries the ``stride``. ``attention`` (a module
-    keeping the shape, e.g. :class:`helpers.attention.SEBlock` of ``c_out`` channels) re-weights
+    keeping the shape, e.g. :class:`helpers.models.attention.SEBlock` of ``c_out`` channels) re-weights
     ``F(x)`` before the addition, as SE-ResNet and CBAM do.
 
     Shapes: ``(N, c_in, H, W)`` -> ``(N, c_out, H / stride, W / stride)``.
@@ -199,7 +199,7 @@ class MBConv(InvertedResidual):
 
     SE sits after the depthwise conv, on the ``t * c_in`` expanded channels, with a hidden width of
     ``max(1, int(c_in * se_ratio))`` and SiLU inside (``torchvision.ops.SqueezeExcitation``; the
-    same gate as :class:`helpers.attention.SEBlock` with SiLU in place of ReLU). Stochastic depth
+    same gate as :class:`helpers.models.attention.SEBlock` with SiLU in place of ReLU). Stochastic depth
     (training only) is left out.
 
     Shapes: ``(N, c_in, H, W)`` -> ``(N, c_out, H / stride, W / stride)``.

@@ -1,6 +1,6 @@
 """The networks Part VI trains: the lectures' MLPs, LeNet-5 for 28x28 digits, and the CIFAR-10 CNN.
 
-Every model takes images scaled by :func:`helpers.train.to_input` (float, about -2..2) in
+Every model takes images scaled by :func:`helpers.training.inputs.to_input` (float, about -2..2) in
 ``(N, C, H, W)`` and returns logits ``(N, num_classes)``.
 """
 

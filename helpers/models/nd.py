@@ -47,7 +47,7 @@ def conv_output_shape(size: Sequence[int], kernel_size, stride=1, padding: Paddi
     """Output size of a convolution (or pooling) over any number of axes: ``(L,)``, ``(H, W)``, ``(D, H, W)``.
 
     Each axis follows ``floor((I + 2P - D*(F - 1) - 1) / S) + 1`` on its own
-    (:func:`helpers.shapes.conv_output_size`); ``kernel_size``, ``stride``, ``padding`` and
+    (:func:`helpers.scratch.shapes.conv_output_size`); ``kernel_size``, ``stride``, ``padding`` and
     ``dilation`` are one value for every axis or one per axis.
     """
     if not isinstance(size, (tuple, list)) or not size:

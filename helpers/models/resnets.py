@@ -1,6 +1,6 @@
 """Small residual networks for CIFAR-10, and deep conv stacks with and without skips (Part VII).
 
-* :class:`CifarResNet` -- a stem conv, three stages of :class:`helpers.blocks.BasicBlock`
+* :class:`CifarResNet` -- a stem conv, three stages of :class:`helpers.models.blocks.BasicBlock`
   (optionally with SE or CBAM inside each block), global average pooling and one linear layer;
   small enough to train for a few epochs on a laptop CPU.
 * :class:`ConvStack` -- ``depth`` same-size 3x3 conv + ReLU layers, plain or with identity

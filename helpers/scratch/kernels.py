@@ -2,10 +2,10 @@
 
 ``KERNELS`` maps a name to a read-only ``ndarray[3, 3]``; :func:`get_kernel` returns a writable
 float copy, and :func:`parse_kernel` reads a kernel typed as text (``"1 0 -1; 1 0 -1; 1 0 -1"``),
-which is what the "custom" entry of :func:`helpers.widgets.conv_explorer` uses.
+which is what the "custom" entry of :func:`helpers.widgets.conv.conv_explorer` uses.
 
 The kernels are written for *cross-correlation* (what ``torch.nn.functional.conv2d`` and
-:func:`helpers.ops.conv2d` compute): "vertical edge" responds positively where the image is
+:func:`helpers.scratch.conv.conv2d` compute): "vertical edge" responds positively where the image is
 brighter on the left than on the right.
 """
 

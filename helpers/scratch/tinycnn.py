@@ -2,7 +2,7 @@
 
 The network is the lecture's: conv (stride 1, no padding) -> ReLU -> max-pool -> flatten ->
 dense -> softmax cross-entropy. :class:`TinyCNN` runs the forward pass, the backward pass and a
-plain SGD step with the NumPy functions of :mod:`helpers.ops` and :mod:`helpers.functional`;
+plain SGD step with the NumPy functions of :mod:`helpers.scratch.conv`, :mod:`helpers.scratch.pool` and :mod:`helpers.scratch.functional`;
 :meth:`TinyCNN.to_torch` builds the same network in PyTorch so that every number can be checked
 against ``torch.autograd``.
 

@@ -31,7 +31,7 @@ def _head_path(model: nn.Module) -> tuple[nn.Module, str, nn.Module, str]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     candidates: list[tuple[str, nn.Module]] = []
-    if isinstance(model, nn.Sequential):  # e.g. helpers.mlp.mlp(...)
+    if isinstance(model, nn.Sequential):  # e.g. helpers.models.mlp.mlp(...)
         candidates.append(("", model))
     candidates += [(a, getattr(model, a)) for a in HEAD_ATTRIBUTES
                    if isinstance(getattr(model, a, None), nn.Module)]

@@ -40,7 +40,7 @@ def _default_weights(name: str):
         close = difflib.get_close_matches(name.lower(), names, n=4, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"name must be one of torchvision's classification models "
-                         f"(helpers.pretrained.classification_models()); got {name!r}.{hint}")
+                         f"(helpers.training.pretrained.classification_models()); got {name!r}.{hint}")
     return tvm.get_model_weights(name).DEFAULT
 
 

@@ -6,7 +6,7 @@ Two measurements, used by chapter 07 and by ``benchmarks/cifar_speed.py``:
   optimiser) on a fixed random batch, for one setting of batch size, memory layout and precision;
 * :func:`pipeline_seconds` -- seconds to produce every mini-batch of one epoch, either the way
   PyTorch's tutorials do (a ``DataLoader`` decoding and transforming one image at a time) or the way
-  :func:`helpers.train.fit` does (one uint8 tensor on the device, indexed by a permutation and
+  :func:`helpers.training.loop.fit` does (one uint8 tensor on the device, indexed by a permutation and
   augmented as a whole batch).
 
 Both time wall-clock seconds with ``time.perf_counter`` (synchronising CUDA), after warm-up.
@@ -51,7 +51,7 @@ def step_throughput(
         channels_last: store the model and the batch channels-last (NHWC).
         mixed_precision: run the forward pass under ``torch.autocast`` (bfloat16 on CUDA when
             supported, else float16; bfloat16 on CPU).
-        device: default :func:`helpers.train.pick_device`.
+        device: default :func:`helpers.training.devices.pick_device`.
         seconds: how long to time, after ``warmup`` untimed steps.
 
     Returns:
@@ -114,7 +114,7 @@ def pipeline_seconds(source, *, batch_size: int = 128, augment: tuple[str, ...] 
     Args:
         source: a ``torch.utils.data.DataLoader`` (timed as it is, e.g. :func:`tutorial_loader`),
             or a ``helpers.data`` Dataset / uint8 ``(N, C, H, W)`` tensor, batched the way
-            :func:`helpers.train.fit` does it (moved to ``device`` once, before timing).
+            :func:`helpers.training.loop.fit` does it (moved to ``device`` once, before timing).
         batch_size, augment: for the tensor path only.
         limit: stop after this many images (both paths), to time part of an epoch.
     """

@@ -1,8 +1,8 @@
 """An ipywidgets explorer for activation functions (the static book shows its default picture).
 
 :func:`activation_explorer` lets a reader pick an activation and its ``alpha`` and see ``f`` and
-``f'`` side by side; the curves come from :func:`helpers.layers.activation` and
-:func:`helpers.layers.activation_derivative`, drawn by :func:`helpers.layers.plot_activation`.
+``f'`` side by side; the curves come from :func:`helpers.scratch.activations.activation` and
+:func:`helpers.scratch.activations.activation_derivative`, drawn by :func:`helpers.figures.layers.plot_activation`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class ActivationExplorer(widgets.VBox):
     """Controls and a picture of one activation; see :func:`activation_explorer`.
 
     Attributes (widgets, so a test or a reader can set them from code):
-        name: Dropdown of :data:`helpers.layers.ACTIVATIONS`.
+        name: Dropdown of :data:`helpers.scratch.activations.ACTIVATIONS`.
         alpha: FloatSlider 0-2 (used by Leaky ReLU, PReLU and ELU; disabled otherwise).
         x0: FloatSlider -4..4, the point whose ``f(x0)`` and ``f'(x0)`` the message line prints.
         picture: Image (PNG).  message: HTML line.
@@ -68,7 +68,7 @@ def activation_explorer(name: str = "sigmoid", alpha: float = 0.01, x0: float = 
     """An ipywidgets explorer of an activation ``f`` and its derivative ``f'``.
 
     Args:
-        name: the activation shown first, one of :data:`helpers.layers.ACTIVATIONS`.
+        name: the activation shown first, one of :data:`helpers.scratch.activations.ACTIVATIONS`.
         alpha: the initial slope/saturation for Leaky ReLU, PReLU and ELU.
         x0: the initial point whose values are printed.
 

@@ -2,7 +2,7 @@
 
 :func:`conv_explorer` slides a kernel over an image: choose a preset kernel (or type one), the
 stride and the padding, and step the window over the output positions. Every number it shows
-comes from :func:`helpers.ops.conv2d`; the picture is drawn by :func:`helpers.plot.plot_conv_step`.
+comes from :func:`helpers.scratch.conv.conv2d`; the picture is drawn by :func:`helpers.figures.matrices.plot_conv_step`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class ConvExplorer(widgets.VBox):
     """A box of controls and a picture of one convolution step; see :func:`conv_explorer`.
 
     Attributes (all widgets, so a test or a reader can set them from code):
-        kernel_name: Dropdown of the :data:`helpers.kernels.KERNELS` names and ``"custom"``.
+        kernel_name: Dropdown of the :data:`helpers.scratch.kernels.KERNELS` names and ``"custom"``.
         kernel_text: Text of the custom kernel (rows separated by ``;``).
         stride: IntSlider 1-3.  padding: Dropdown of :data:`PADDING_CHOICES`.
         position: IntSlider over the output positions (row-major); play: Play linked to it.
@@ -88,7 +88,7 @@ class ConvExplorer(widgets.VBox):
         return get_kernel(self.kernel_name.value)
 
     def _settings_changed(self, change=None) -> None:
-        """Recompute the output map with helpers.ops.conv2d, then redraw."""
+        """Recompute the output map with helpers.scratch.conv.conv2d, then redraw."""
         self.kernel_text.disabled = self.kernel_name.value != CUSTOM
         try:
             kernel = self._kernel()
@@ -133,7 +133,7 @@ def conv_explorer(image=None, kernel: str = "vertical edge", stride: int = 1,
     Args:
         image: ndarray[H, W] (one channel, up to about 16 pixels a side to keep the numbers
             readable); default :data:`DEFAULT_IMAGE`, the chapter's 5x5 example.
-        kernel: a :data:`helpers.kernels.KERNELS` name or ``"custom"`` (then type the values).
+        kernel: a :data:`helpers.scratch.kernels.KERNELS` name or ``"custom"`` (then type the values).
         stride: 1, 2 or 3.
         padding: one of :data:`PADDING_CHOICES` (0, 1, 2, ``"same"``, ``"full"``).
 
