@@ -1,36 +1,29 @@
-"""Read a submitted notebook safely and rebuild it in the instructor's order.
+"""Read a submitted notebook safely and rebuild it in the exercise notebook's order.
 
-The submission is never trusted: only its *answer* cells (matched by nbgrader ``grade_id``) and
-the student's own extra cells are taken from it. Every other cell -- tests, locked cells, the
-instructor's code and text -- comes from the source (solution) notebook, with the solution
-regions replaced by stubs exactly as in the exercise notebook. Student metadata, outputs, points
-and kernelspec are ignored.
+Only the student's *answer* cells and their own extra code cells are taken from a submission;
+every other cell (set-up code, test cells, text) comes from the instructor's source. An answer
+cell is found by its nbgrader ``grade_id``; failing that (VS Code, Colab and others drop the
+nbgrader metadata) by its cell ``id``; failing that (no ids: nbformat 4.0-4.4) by its position
+between the cells the student left as they were, which is flagged ``matched_by_position``.
+Extra code cells run right after the cell they follow, so an answer written in a new cell below
+an untouched stub runs, and counts. A cell that is not valid text (a lone surrogate) becomes a
+cell that fails with that reason; it fails alone.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-
-from booktools.grading.generate import generate_exercise
+from nbformat.v4.rwbase import rejoin_lines
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 
-__all__ = [
-    "InvalidNotebook",
-    "Plan",
-    "PlannedCell",
-    "load_source",
-    "plan_submission",
-    "protected_imports",
-    "read_hidden_tests",
-    "read_submission",
-]
+__all__ = ["InvalidNotebook", "Plan", "PlannedCell", "plan_submission", "read_submission"]
 
 
 class InvalidNotebook(ValueError):
@@ -39,73 +32,66 @@ class InvalidNotebook(ValueError):
 
 @dataclass
 class PlannedCell:
-    """One cell the grader will run, and where it came from."""
-
-    kind: str  # "source" (instructor code), "answer", "extra" (student's own), "test", "hidden"
+    kind: str  # "source" (instructor code), "answer", "extra" (the student's own), "test"
     source: str
     grade_id: str | None = None
-    points: float = 0.0
 
 
 @dataclass
 class Plan:
-    """The rebuilt notebook: cells in order, plus what the gradebook needs to know."""
-
     cells: list[PlannedCell]
-    tests: dict[str, float]  # grade_id -> points, in notebook order
-    answered: list[str] = field(default_factory=list)  # answer grade_ids the student changed
+    answered: list[str] = field(default_factory=list)  # answer grade_ids with the student's work
+    texts: dict[str, str] = field(default_factory=dict)  # free-text answers (manually graded)
     flags: list[str] = field(default_factory=list)
 
-    @property
-    def max_score(self) -> float:
-        return float(sum(self.tests.values()))
+
+def meta(cell) -> dict:
+    """A cell's nbgrader metadata, or {} when it is missing or malformed."""
+    m = cell.get("metadata") if isinstance(cell, dict) else None
+    m = m.get("nbgrader") if isinstance(m, dict) else None
+    return m if isinstance(m, dict) else {}
 
 
-def _meta(cell) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta if isinstance(meta, dict) else {}
-
-
-def load_source(path: Path) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """Read the instructor's solution notebook; return it and its exercise (stub) version."""
-    source = nbformat.read(path, as_version=4)
-    return source, generate_exercise(source)
+def grade_id(cell) -> str | None:
+    gid = meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
 
 
 def read_submission(path: Path, *, max_bytes: int = MAX_NOTEBOOK_BYTES) -> nbformat.NotebookNode:
     """Parse a submitted file as a version-4 notebook, or raise InvalidNotebook with a reason."""
-    path = Path(path)
     try:
-        size = path.stat().st_size
+        size = Path(path).stat().st_size
+        raw = Path(path).read_bytes() if size <= max_bytes else b""
     except OSError as exc:
         raise InvalidNotebook(f"cannot read the file: {exc.strerror}") from None
     if size > max_bytes:
-        raise InvalidNotebook(
-            f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit "
-            "(clear the outputs and submit again)"
-        )
+        raise InvalidNotebook(f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit "
+                              "(clear the outputs and submit again)")
     if size == 0:
         raise InvalidNotebook("file is empty")
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
         data = json.loads(text)
     except UnicodeDecodeError:
         raise InvalidNotebook("not a text file (is it really an .ipynb notebook?)") from None
     except json.JSONDecodeError as exc:
         hint = "the file is cut short" if _unclosed(text) else "malformed JSON"
         raise InvalidNotebook(f"not valid notebook JSON ({hint}: {exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+    except RecursionError:
+        raise InvalidNotebook("not valid notebook JSON (nested too deeply)") from None
+    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
         raise InvalidNotebook("JSON but not a Jupyter notebook (no 'cells')")
-    major = data.get("nbformat")
-    if major != 4:
-        raise InvalidNotebook(
-            f"notebook format {major!r} is not supported; open and save it with Jupyter 4 or later"
-        )
+    if data.get("nbformat") != 4:
+        raise InvalidNotebook(f"notebook format {data.get('nbformat')!r} is not supported; "
+                              "open and save it with Jupyter 4 or later")
+    cells = data.get("cells")
+    if isinstance(cells, list) and any(isinstance(c, dict) and "id" not in c for c in cells) \
+            and isinstance(data.get("nbformat_minor"), int) and data["nbformat_minor"] >= 5:
+        data["nbformat_minor"] = 4  # ids missing (an editor dropped them): match by position
     try:
-        with warnings.catch_warnings():  # duplicate cell ids (copied cells) are repaired quietly
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+            nb = rejoin_lines(nbformat.from_dict(data))
             nbformat.validate(nb)
     except Exception as exc:  # nbformat's ValidationError and friends
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -131,123 +117,121 @@ def _unclosed(text: str) -> bool:
             stack.append("]" if ch == "[" else "}")
         elif ch in "]}":
             if not stack or stack.pop() != ch:
-                return False  # a bracket closed out of order: malformed, not cut short
+                return False
     return in_string or bool(stack)
 
 
-def protected_imports(source: nbformat.NotebookNode) -> str:
-    """The instructor's import statements; the grader re-runs them to check nothing was patched."""
-    lines = []
-    for cell in source.cells:
-        if cell.cell_type != "code" or _meta(cell).get("solution"):
-            continue
-        for line in cell.source.splitlines():
-            if re.match(r"^(from\s+\S+\s+)?import\s", line) and not line.rstrip().endswith(("(", "\\")):
-                lines.append(line.strip())
-    return "\n".join(dict.fromkeys(lines))
+def _norm(text: str) -> str:
+    return "\n".join(line.rstrip() for line in str(text).strip().splitlines())
 
 
-def plan_submission(
-    submission: nbformat.NotebookNode,
-    source: nbformat.NotebookNode,
-    exercise: nbformat.NotebookNode,
-    hidden: dict[str, str] | None = None,
-) -> Plan:
-    """Rebuild a submission in the source's order (see the module docstring).
+def _safe(source: str, where: str) -> str:
+    """The cell's code, or code that fails with the reason if it is not valid text."""
+    try:
+        source.encode("utf-8")
+        return source
+    except UnicodeEncodeError as exc:
+        line = source[: exc.start].count("\n") + 1
+        return (f"raise SyntaxError({where!r} + ': line {line} holds a character that is not valid text "
+                "(a lone surrogate); retype that line')")
 
-    A student's extra code cell runs after the source cell it followed in the submission; extra
-    cells that came before the first exercise run just before it (after the instructor's set-up).
+
+def _match(cells: list, exercise) -> tuple[dict[int, int], list[str]]:
+    """Map submission cell index -> exercise cell index for the cells the student kept or answered."""
+    by_gid = {grade_id(c): i for i, c in enumerate(exercise.cells) if grade_id(c)}
+    by_id = {c.get("id"): i for i, c in enumerate(exercise.cells) if c.get("id")}
+    answers = {i for i, c in enumerate(exercise.cells) if meta(c).get("solution")}
+    mapping, flags, taken = {}, [], set()
+    for j, cell in enumerate(cells):
+        i = by_gid.get(grade_id(cell))
+        if i is None and isinstance(cell.get("id"), str):
+            i = by_id.get(cell.get("id"))
+        if i is not None and exercise.cells[i].cell_type == cell.get("cell_type") and i not in taken:
+            mapping[j] = i
+            taken.add(i)
+        elif i is not None and i in answers and i in taken:
+            flags.append(f"duplicate_answer_cell:{grade_id(exercise.cells[i])}")
+    # the rest by position: align on the cells left as handed out, then fill the gaps in order
+    sig = lambda c: (c.get("cell_type"), _norm(c.get("source", "")))  # noqa: E731
+    left = [j for j in range(len(cells)) if j not in mapping]
+    free = [i for i in range(len(exercise.cells)) if i not in taken]
+    matcher = difflib.SequenceMatcher(None, [sig(cells[j]) for j in left],
+                                      [sig(exercise.cells[i]) for i in free], autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag == "equal":
+            mapping.update({left[a]: free[b] for a, b in zip(range(a1, a2), range(b1, b2))})
+        elif tag == "replace":
+            todo = [free[b] for b in range(b1, b2) if free[b] in answers]
+            for a in range(a1, a2):
+                hit = next((i for i in todo if exercise.cells[i].cell_type == cells[left[a]].get("cell_type")), None)
+                if hit is not None:
+                    todo.remove(hit)
+                    mapping[left[a]] = hit
+                    flags.append(f"matched_by_position:{grade_id(exercise.cells[hit])}")
+    return mapping, flags
+
+
+def plan_submission(submission, exercise) -> Plan:
+    """Rebuild a submission in the exercise's order (see the module docstring).
 
     Raises:
-        InvalidNotebook: the submission has none of the source's cells (another assignment).
-        ValueError: ``hidden`` names a grade_id that is not a test cell.
+        InvalidNotebook: it has none of the assignment's cells, or its structure is malformed.
     """
-    hidden = hidden or {}
-    key_of_gid = {_meta(c)["grade_id"]: c.get("id") for c in source.cells if _meta(c).get("grade_id")}
-    source_keys = {c.get("id") for c in source.cells} - {None}
-    # code answers are graded by tests; markdown answers are for the instructor to read
-    answer_ids = [_meta(c)["grade_id"] for c in source.cells
-                  if _meta(c).get("solution") and c.cell_type == "code"]
-    stubs = {_meta(c)["grade_id"]: c.source for c in exercise.cells
-             if _meta(c).get("solution") and c.cell_type == "code"}
+    try:
+        return _plan(submission, exercise)
+    except InvalidNotebook:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidNotebook(f"the notebook's structure is malformed ({type(exc).__name__}: {exc})"[:200]) from None
 
-    flags: list[str] = []
-    answers: dict[str, str] = {}
-    extras: dict[str | None, list[str]] = {}  # source cell id the extra cells followed -> sources
-    anchor, recognised = None, False
-    for cell in submission.cells:
-        gid = _meta(cell).get("grade_id")
-        if gid in answer_ids and gid not in answers and cell.cell_type == "code":
-            answers[gid] = cell.source
-            anchor, recognised = key_of_gid[gid], True
-        elif gid in key_of_gid and gid not in answer_ids:
-            anchor, recognised = key_of_gid[gid], True  # a test or locked cell: the source's wins
-        elif cell.get("id") in source_keys and gid is None:
-            anchor = cell.get("id")  # the student's copy of an instructor cell: the source's wins
+
+def _plan(submission, exercise) -> Plan:
+    cells = [c for c in submission.cells if isinstance(c, dict)]
+    mapping, flags = _match(cells, exercise)
+    positional = {f.split(":", 1)[1] for f in flags if f.startswith("matched_by_position:")}
+    if not any(grade_id(exercise.cells[i]) not in (None, *positional) for i in mapping.values()):
+        first = next((grade_id(c) for c in exercise.cells if grade_id(c)), "?")
+        raise InvalidNotebook(f"none of this assignment's exercise cells were found (expected cells such as "
+                              f"{first}): is this the right notebook?")
+    answers: dict[int, str] = {}
+    extras: dict[int, list[str]] = {}  # exercise cell index the extra cells followed (-1: before all)
+    anchor = -1
+    for j, cell in enumerate(cells):
+        if j in mapping:
+            anchor = mapping[j]
+            if meta(exercise.cells[anchor]).get("solution"):
+                answers[anchor] = str(cell.get("source", ""))
+        elif cell.get("cell_type") == "code" and str(cell.get("source", "")).strip():
+            extras.setdefault(anchor, []).append(str(cell.get("source", "")))
+    plan = Plan(cells=[], flags=flags)
+    first_answer = next((i for i, c in enumerate(exercise.cells) if meta(c).get("solution")), 0)
+    pending = list(extras.get(-1, []))
+    for i, cell in enumerate(exercise.cells):
+        m, gid = meta(cell), grade_id(cell)
+        if i == first_answer:
+            plan.cells += [PlannedCell("extra", _safe(s, "an extra cell"), None) for s in pending]
+            pending = []
+        if m.get("solution"):
+            if i not in answers:
+                plan.flags.append(f"missing_answer_cell:{gid}")
+            text = answers.get(i, cell.source)
+            changed = _norm(text) != _norm(cell.source)
+            if cell.cell_type == "code":
+                plan.cells.append(PlannedCell("answer", _safe(text, f"answer cell {gid}"), gid))
+                if changed or extras.get(i):
+                    plan.answered.append(gid)
+                if extras.get(i) and not changed:
+                    plan.flags.append(f"answer_below_stub:{gid}")
+            elif changed:
+                plan.texts[gid] = text
+                plan.answered.append(gid)
+        elif cell.cell_type == "code" and m.get("grade"):
+            plan.cells.append(PlannedCell("test", "", gid))
         elif cell.cell_type == "code" and cell.source.strip():
-            if gid in answers:
-                flags.append(f"duplicate_answer_cell:{gid}")
-            extras.setdefault(anchor, []).append(cell.source)
-    if not recognised:
-        raise InvalidNotebook(
-            "none of this assignment's exercise cells were found (expected grade_ids such as "
-            f"{answer_ids[0] if answer_ids else '?'}): is this the right notebook?"
-        )
-
-    def norm(text: str) -> str:
-        return "\n".join(line.rstrip() for line in text.strip().splitlines())
-
-    answered = [g for g in answer_ids if g in answers and norm(answers[g]) != norm(stubs[g])]
-    flags += [f"missing_answer_cell:{g}" for g in answer_ids if g not in answers]
-
-    cells: list[PlannedCell] = []
-    tests: dict[str, float] = {}
-    waiting = list(extras.get(None, []))  # extras that run just before the first exercise
-    started = False
-    for cell in exercise.cells:
-        meta, key = _meta(cell), cell.get("id")
-        gid = meta.get("grade_id")
-        if cell.cell_type == "code" and meta.get("solution"):
-            if not started:
-                cells += [PlannedCell("extra", s) for s in waiting]
-                started = True
-            cells.append(PlannedCell("answer", answers.get(gid, stubs[gid]), gid))
-        elif cell.cell_type == "code" and meta.get("grade"):
-            tests[gid] = float(meta.get("points", 0))
-            cells.append(PlannedCell("test", cell.source, gid, tests[gid]))
-            if gid in hidden:
-                cells.append(PlannedCell("hidden", hidden[gid], gid))
-        elif cell.cell_type == "code" and cell.source.strip():
-            cells.append(PlannedCell("source", cell.source, gid))
-        if started:
-            cells += [PlannedCell("extra", s) for s in extras.get(key, [])]
+            plan.cells.append(PlannedCell("source", cell.source, gid))
+        if i >= first_answer:
+            plan.cells += [PlannedCell("extra", _safe(s, "an extra cell"), None) for s in extras.get(i, [])]
         else:
-            waiting += extras.get(key, [])
-    if not started:
-        cells += [PlannedCell("extra", s) for s in waiting]
-    unknown = sorted(set(hidden) - set(tests))
-    if unknown:
-        raise ValueError(f"hidden tests name grade_ids that are not test cells: {unknown}")
-    return Plan(cells=cells, tests=tests, answered=answered, flags=flags)
-
-
-def read_hidden_tests(path: Path) -> dict[str, str]:
-    """Parse an instructor-only hidden-test file: sections ``# %% <grade_id>`` followed by code.
-
-    Each section runs as its own cell right after the test cell with that ``grade_id``; the test
-    cell's points are earned only if both pass. Feedback says only whether hidden tests passed.
-    """
-    sections: dict[str, list[str]] = {}
-    current = None
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        m = re.match(r"^#\s*%%\s*(\S+)\s*$", line)
-        if m:
-            current = m.group(1)
-            if current in sections:
-                raise ValueError(f"{path}:{number}: a second section for {current}")
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-        elif line.strip() and not line.lstrip().startswith("#"):
-            raise ValueError(f"{path}:{number}: code before the first '# %% <grade_id>' line")
-    return {k: "\n".join(v).strip() + "\n" for k, v in sections.items()}
+            pending += extras.get(i, [])
+    plan.cells += [PlannedCell("extra", _safe(s, "an extra cell"), None) for s in pending]
+    return plan

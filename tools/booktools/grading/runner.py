@@ -1,287 +1,143 @@
-"""Run one rebuilt submission in a fresh kernel, recording each cell's result as it finishes.
+"""Grade one submission: rebuild it, run it in its own sandboxed kernel, judge each test cell.
 
-This module is the sandboxed worker: ``python -m booktools.grading.runner JOB.json RESULTS.jsonl``.
-The grader starts it in its own process group, in an empty temporary folder, with a scrubbed
-environment; here it sets the resource limits its kernel inherits (memory, file size, one CPU)
-and runs the cells one by one through ``jupyter_client``.
-
-A cell's result is its *execution status* as the kernel reports it in the execute reply, not
-what it printed. After every cell the student's code could have touched (their answers, their
-extra cells, and the tests that call their functions) an integrity probe runs with
-``silent=True`` and reports through ``user_expressions``; any change to the kernel's input
-transformers, event hooks, exception hooks, builtins, the instructor's imports or the ``helpers``
-functions the tests rely on ends the run as ``tampered``.
+The kernel runs the instructor's set-up cells, the student's answer and extra cells, and, in place
+of each test cell, that cell's *student-side program* (:mod:`booktools.grading.reference`): it
+only evaluates the student's side of each check and publishes it as data. Hidden tests' programs
+run last. The verdicts are reached here, in the grader's process (:mod:`booktools.grading.judge`).
 """
 
 from __future__ import annotations
 
-import ast
-import json
-import os
-import resource
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from queue import Empty
 
-# A digest of a function's code that is the same in every process (marshal's output is not: it
-# depends on reference counts). Shared by the probe (in the kernel) and the grader.
-DIGEST = r'''
-def _grader_code_digest(code):
-    import hashlib, types
-    def parts(c):
-        out = [c.co_code, c.co_names, c.co_varnames, c.co_freevars, c.co_cellvars]
-        for const in c.co_consts:
-            if isinstance(const, types.CodeType):
-                out.append(parts(const))
-            elif isinstance(const, frozenset):
-                out.append(sorted(map(repr, const)))
-            else:
-                out.append(repr(const))
-        return out
-    return hashlib.sha256(repr(parts(code)).encode()).hexdigest()
-'''
+from booktools.grading.assemble import InvalidNotebook, plan_submission, read_submission
+from booktools.grading.judge import judge
+from booktools.grading.reference import HIDDEN, Assignment, bootstrap
+from booktools.grading.sandbox import Kernel, Limits
 
-PROBE = DIGEST + r'''
-def _grader_probe(nonce, imports, reference):
-    import builtins, hashlib, json, sys
-    ip = get_ipython()
-    fp = {}
-    tm = ip.input_transformer_manager
-    fp["input transformers"] = [repr(t) for t in (list(ip.input_transformers_cleanup)
-        + list(ip.input_transformers_post) + list(tm.cleanup_transforms)
-        + list(tm.line_transforms) + list(tm.token_transformers))]
-    fp["AST transformers"] = [repr(t) for t in ip.ast_transformers]
-    fp["event callbacks"] = {k: [repr(f) for f in v] for k, v in ip.events.callbacks.items()}
-    fp["system hooks"] = [repr(sys.excepthook), repr(sys.displayhook), repr(sys.gettrace()),
-        repr(sys.getprofile()), repr(getattr(ip, "custom_exceptions", ())),
-        repr(getattr(ip, "CustomTB", None))]
-    shell_methods = ("run_cell", "run_cell_async", "run_ast_nodes", "run_code", "showtraceback",
-        "_showtraceback", "showsyntaxerror", "transform_cell", "transform_ast", "should_run_async")
-    fp["shell methods"] = [(n, n in vars(ip), id(getattr(type(ip), n, None))) for n in shell_methods]
-    fp["builtins"] = hashlib.sha256(repr(sorted((k, id(v)) for k, v in vars(builtins).items()
-        if not k.startswith("_"))).encode()).hexdigest()
-    mine = {}
-    exec(imports, mine)
-    ns = ip.user_ns
-    fp["instructor imports replaced"] = sorted(k for k, v in mine.items()
-        if k != "__builtins__" and k in ns and ns[k] is not v)
-    changed = []
-    for name, digest in reference.items():
-        mod_name, _, attr = name.rpartition(".")
-        mod = sys.modules.get(mod_name)
-        if mod is None:
-            continue
-        obj = getattr(mod, attr, None)
-        code = getattr(obj, "__code__", None)
-        if code is None or _grader_code_digest(code) != digest:
-            changed.append(name)
-    fp["helpers functions replaced"] = sorted(changed)
-    return json.dumps(fp, sort_keys=True)
-'''
-
-PREAMBLE = "%matplotlib inline\nimport matplotlib.pyplot\n"
-
-__all__ = ["apply_limits", "reference_hashes", "run_job"]
+__all__ = ["GradeSettings", "grade_submission"]
 
 
-def reference_hashes() -> dict[str, str]:
-    """Code hashes of every function in the ``helpers`` package, as the grader itself loads them."""
-    import importlib
-    import pkgutil
+@dataclass
+class GradeSettings:
+    """Limits for one submission (the command line's options)."""
 
-    import helpers
-
-    namespace: dict = {}
-    exec(DIGEST, namespace)
-    code_digest = namespace["_grader_code_digest"]
-    digests = {}
-    for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
-        if info.name.startswith("booktools.grading"):
-            continue
-        try:
-            module = importlib.import_module(info.name)
-        except Exception:  # an optional module whose dependency is missing is not protected
-            continue
-        for attr, obj in vars(module).items():
-            code = getattr(obj, "__code__", None)
-            if code is not None and getattr(obj, "__module__", None) == info.name:
-                digests[f"{info.name}.{attr}"] = code_digest(code)
-    return digests
+    cell_timeout: float = 60.0
+    timeout: float = 600.0
+    memory_mb: int = 2048
+    max_processes: int = 64
+    max_file_mb: int = 64
+    disk_mb: int = 256
+    max_notebook_bytes: int = 20 * 2**20
+    allow_weak_isolation: bool = False
 
 
-def apply_limits(memory_mb: int, max_file_mb: int) -> None:
-    """Resource limits for this process and the kernel it starts (inherited)."""
-    data = memory_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_DATA, (data, data))
-    size = max_file_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # No RLIMIT_NPROC: it counts every process of the user (and root ignores it). The grader
-    # counts the processes of this tree from outside and ends it past max_processes.
+STOPS = {"died": "kernel_died", "memory": "memory", "process_limit": "process_limit", "timeout": "timeout"}
 
 
-class _Cell:
-    def __init__(self, cap: int):
-        self.cap, self.size, self.truncated = cap, 0, False
-        self.text: list[str] = []
-        self.ename = self.evalue = None
-
-    def add(self, text: str) -> None:
-        if self.size >= self.cap:
-            self.truncated = True
-            return
-        piece = text[: self.cap - self.size]
-        self.truncated |= len(piece) < len(text)
-        self.size += len(piece)
-        self.text.append(piece)
+def _what(cell) -> str:
+    return {"answer": f"answer cell {cell.grade_id}", "test": f"test cell {cell.grade_id}",
+            "extra": "one of your own cells", "source": "an instructor's cell"}[cell.kind]
 
 
-def _execute(km, kc, code: str, timeout: float, cap: int, *, silent=False, expressions=None):
-    """Run code; return (status, cell, reply_content). status: ok, error, timeout, stuck, died."""
-    msg_id = kc.execute(code, silent=silent, store_history=not silent, allow_stdin=False,
-                        stop_on_error=False, user_expressions=expressions or {})
-    cell = _Cell(cap)
-    deadline = time.monotonic() + timeout
-    interrupted = False
-    reply = None
-    idle = False
-    while reply is None or not idle:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            if interrupted:
-                return "stuck", cell, None  # SIGINT was ignored: the grader ends the kernel
-            km.interrupt_kernel()
-            interrupted = True
-            deadline = time.monotonic() + 5
-            continue
-        if not km.is_alive():
-            return "died", cell, None
-        if reply is None:
-            try:
-                msg = kc.get_shell_msg(timeout=min(remaining, 0.2))
-                if msg["parent_header"].get("msg_id") == msg_id:
-                    reply = msg["content"]
-            except Empty:
-                pass
-        try:
-            msg = kc.get_iopub_msg(timeout=0.05 if reply is None else min(remaining, 1.0))
-        except Empty:
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind, content = msg["msg_type"], msg["content"]
-        if kind == "stream":
-            cell.add(content.get("text", ""))
-        elif kind in ("execute_result", "display_data"):
-            cell.add(content.get("data", {}).get("text/plain", "") + "\n")
-        elif kind == "error":
-            cell.ename, cell.evalue = content.get("ename"), content.get("evalue")
-        elif kind == "status" and content.get("execution_state") == "idle":
-            idle = True
-    status = reply.get("status", "error")
-    if interrupted:
-        return "timeout", cell, reply
-    if status == "error" and cell.ename is None:
-        cell.ename, cell.evalue = reply.get("ename"), reply.get("evalue")
-    return ("ok" if status == "ok" else "error"), cell, reply
-
-
-def _probe(km, kc, job) -> dict | None:
-    args = f"_grader_probe({job['nonce']!r}, {job['imports']!r}, {job['reference']!r})"
-    status, _, reply = _execute(km, kc, PROBE, 30, 1000, silent=True,
-                                expressions={"fp": args})
-    if status != "ok" or reply is None:
-        return None
-    value = reply.get("user_expressions", {}).get("fp", {})
-    if value.get("status") != "ok":
-        return None
+def grade_submission(path: Path, display: str, assignment: Assignment, settings: GradeSettings,
+                     isolation: str, cpu: int | None = None) -> dict:
+    """Grade one file. Returns the result: status, score, per-cell points, notes, feedback text."""
+    started = time.monotonic()
+    result = {"submission": display, "status": "ok", "score": 0.0, "max_score": assignment.max_score,
+              "cells": {g: 0.0 for g in assignment.tests}, "notes": {}, "flags": [], "error": "",
+              "needs_manual": [], "cell_errors": [], "max_points": dict(assignment.tests)}
     try:
-        return json.loads(ast.literal_eval(value["data"]["text/plain"]))
-    except (KeyError, ValueError, SyntaxError):
-        return None
+        plan = plan_submission(read_submission(path, max_bytes=settings.max_notebook_bytes), assignment.exercise)
+    except InvalidNotebook as exc:
+        result.update(status="invalid_notebook", error=str(exc))
+        return _finish(result, started)
+    result["flags"] = plan.flags
+    result["needs_manual"] = [g for g in assignment.manual if g in plan.answered]
+    if not plan.answered:
+        result.update(status="no_response", error="no response: every answer cell is as handed out")
+        return _finish(result, started)
 
-
-def _difference(before: dict, after: dict | None) -> str | None:
-    if after is None:
-        return "the integrity probe did not run normally"
-    changed = [k for k in sorted(after) if after.get(k) != before.get(k)]
-    replaced = after.get("helpers functions replaced") or after.get("instructor imports replaced")
-    if replaced:
-        return f"replaced: {', '.join(replaced)}"
-    return f"changed: {', '.join(changed)}" if changed else None
-
-
-def run_job(job: dict, results: Path) -> str:
-    """Execute the planned cells; append one JSON line per cell to ``results``. Returns the end."""
-    from jupyter_client import KernelManager
-
-    out = open(results, "a", encoding="utf-8")
-
-    def write(record: dict) -> None:
-        out.write(json.dumps(record) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=os.getcwd())
-    kc = km.client()
-    kc.start_channels()
-    end = "ok"
-    try:
-        kc.wait_for_ready(timeout=120)
-        _execute(km, kc, PREAMBLE, 120, 1000, silent=True)
-        _execute(km, kc, PROBE, 30, 1000, silent=True)
-        baseline = _probe(km, kc, job)
-        if baseline is None:
-            write({"end": "kernel_died", "error": "the kernel did not start cleanly"})
-            return "kernel_died"
-        for index, planned in enumerate(job["cells"]):
-            started = time.monotonic()
-            status, cell, _ = _execute(km, kc, planned["source"], job["cell_timeout"], job["output_cap"])
-            record = {"index": index, "kind": planned["kind"], "grade_id": planned.get("grade_id"),
-                      "status": status, "ename": cell.ename, "evalue": (cell.evalue or "")[:2000],
-                      "output": "".join(cell.text), "truncated": cell.truncated,
-                      "seconds": round(time.monotonic() - started, 3)}
-            if status in ("stuck", "died", "timeout"):
-                write(record)  # a time-out ends the submission; the scores so far are kept
-                end = "kernel_died" if status == "died" else "timeout"
+    records: dict[str, list] = {}
+    stopped, end = None, "ok"
+    limits = Limits(settings.memory_mb, settings.disk_mb, settings.max_file_mb, settings.max_processes, cpu)
+    deadline = started + settings.timeout
+    with Kernel(limits, isolation=isolation, inputs=assignment.inputs) as kernel:
+        boot = kernel.execute(bootstrap("student", kernel.inputs_inside), 120, store_history=False)
+        if boot.status != "ok":
+            raise RuntimeError(f"the grader's agent did not start ({boot.status}: {boot.ename} {boot.evalue})")
+        hidden = [c for c in assignment.tests if HIDDEN + c in assignment.programs]
+        todo = [(c.kind, c.grade_id, c) for c in plan.cells] + [("hidden", HIDDEN + g, None) for g in hidden]
+        for kind, gid, cell in todo:
+            left = deadline - time.monotonic()
+            what = _what(cell) if cell is not None else "the hidden tests"
+            if left <= 0:
+                stopped, end = f"the notebook's time limit ({settings.timeout:g} s) was reached", "timeout"
                 break
-            if status == "error" and cell.ename == "MemoryError":
-                write(record)
-                end = "memory"
-                break
-            if planned["kind"] == "source":
-                baseline = _probe(km, kc, job) or baseline
-            else:
-                problem = _difference(baseline, _probe(km, kc, job))
-                if problem:
-                    record["tampered"] = problem
-                    write(record)
-                    end = "tampered"
+            code = assignment.programs[gid] if kind in ("test", "hidden") else cell.source
+            out = kernel.execute(code, min(settings.cell_timeout, left), store_history=kind not in ("test", "hidden"))
+            if kind in ("test", "hidden"):
+                records[gid] = [r for r in out.records if isinstance(r, dict) and r.get("cell") == gid]
+            elif out.status == "error":
+                result["cell_errors"].append(f"{what}: {out.ename}: {out.evalue}"[:500])
+            if out.status in STOPS:
+                end = STOPS[out.status]
+                reason = {"timeout": f"{what} ran past its time limit ({min(settings.cell_timeout, left):g} s)",
+                          "died": f"the kernel died in {what}",
+                          "memory": f"the memory limit ({settings.memory_mb} MB) was reached in {what}",
+                          "process_limit": f"more than {settings.max_processes} processes were started in {what}"}
+                if kernel.dead:
+                    stopped = reason[out.status]
                     break
-            write(record)
-        write({"end": end})
-        return end
-    finally:
-        try:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
-        except Exception:
-            pass
-        out.close()
+                result["flags"].append(f"cell_timeout:{gid or 'extra'}")
+                if kind in ("test", "hidden"):
+                    records[gid].append({"cell_error": reason["timeout"]})
+                result["error"] = result["error"] or reason["timeout"]
+    for gid, points in assignment.tests.items():
+        split = assignment.splits[gid]
+        names = {k: s.code for k, s in split.sites.items() if s.kind == "call"}
+        verdict = judge(assignment.records[gid]["calls"], records.get(gid, []), func_names=names, stopped=stopped)
+        if verdict.passed and HIDDEN + gid in assignment.programs:
+            hidden_names = {k: s.code for k, s in assignment.splits[HIDDEN + gid].sites.items()}
+            verdict = judge(assignment.records[HIDDEN + gid]["calls"], records.get(HIDDEN + gid, []),
+                            func_names=hidden_names, stopped=stopped, hidden=True)
+        result["cells"][gid] = points if verdict.passed else 0.0
+        result["notes"][gid] = verdict.note
+    result["score"] = float(sum(result["cells"].values()))
+    if end != "ok":
+        result["status"] = end
+        result["error"] = stopped or result["error"]
+    return _finish(result, started)
 
 
-def main(argv: list[str]) -> int:
-    job_path, results = Path(argv[0]), Path(argv[1])
-    job = json.loads(job_path.read_text(encoding="utf-8"))
-    job_path.unlink()  # the student's kernel must not find the job (it holds the nonce)
-    apply_limits(job["memory_mb"], job["max_file_mb"])
-    if job.get("cpu") is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {job["cpu"]})
-    run_job(job, results)
-    return 0
+def _finish(result: dict, started: float) -> dict:
+    result["seconds"] = round(time.monotonic() - started, 2)
+    result["flags"] = list(dict.fromkeys(result["flags"]))
+    result["feedback"] = feedback(result)
+    return result
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def feedback(result: dict) -> str:
+    """The student's feedback file (Markdown): their marks and why, never the expected answers of
+    checks written with ``reveal=False``, never anything from hidden tests but pass/fail."""
+    lines = [f"# Feedback: {Path(result['submission']).name}", ""]
+    if result["status"] == "invalid_notebook":
+        lines.append(f"Your notebook could not be graded: {result['error']}")
+    elif result["status"] == "no_response":
+        lines.append("No answers found: every answer cell is still as it was handed out.")
+    else:
+        for gid, points in result["cells"].items():
+            note = result["notes"].get(gid, "")
+            mark = "✅" if note == "passed" else ("⏳" if note.startswith("⏳") else "❌")
+            text = note.replace("\n", "\n  ")
+            lines.append(f"- {mark} {gid}: {points:g} / {result['max_points'][gid]:g} — {text}")
+        for gid in result["needs_manual"]:
+            lines.append(f"- ⏳ {gid}: needs manual grading (its points are not in the score yet)")
+        if result["cell_errors"]:
+            lines += ["", "These cells of yours raised an error:"] + [f"- {e}" for e in result["cell_errors"]]
+        if result["error"]:
+            lines += ["", f"Note: {result['error']}"]
+    lines += ["", f"Score: {result['score']:g} / {result['max_score']:g}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,342 @@
+"""Jupyter kernels in a bubblewrap sandbox, driven from the grader's own process.
+
+Each kernel runs under ``bwrap`` (https://github.com/containers/bubblewrap) in new user, PID,
+network, IPC, UTS and cgroup namespaces: it sees only its own processes in ``/proc``, has no
+network, an empty environment but for a few variables, a read-only view of the Python install,
+the virtual environment and the ``helpers`` package (not the repository, the submissions, the
+gradebook or the grader's files), and writes only to a size-limited ``/tmp`` (tmpfs) and
+``/dev/shm``. Every process it starts lives in its PID namespace and dies with it
+(``--die-with-parent``; killing the namespace's first process kills them all), also when the
+grader itself is killed. Memory, file size and core dumps are limited with rlimits, and the
+grader watches memory and the number of processes from outside.
+
+The kernel binds its ZeroMQ sockets as Unix sockets in its own ``/tmp``; the grader connects to
+them through ``/proc/<pid>/root`` once, before any student code runs, and never reconnects.
+
+``isolation="weak"`` runs the kernel as a plain child process instead (for machines without
+working bwrap, and only when the instructor asked for it): limits and judgement outside the
+kernel still hold, the isolation above does not.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Empty
+
+__all__ = ["Kernel", "Limits", "Outcome", "SandboxUnavailable", "bwrap_problem"]
+
+MIME = "application/x-cnnbook-grader+json"
+_PROBLEM: dict[str, str | None] = {}
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing or cannot create namespaces here."""
+
+
+@dataclass
+class Limits:
+    memory_mb: int = 2048
+    disk_mb: int = 256  # the kernel's /tmp and /dev/shm, each
+    max_file_mb: int = 64
+    max_processes: int = 64
+    cpu: int | None = None
+
+
+@dataclass
+class Outcome:
+    """One executed cell: ``status`` is ok, error, timeout, died, memory or process_limit."""
+
+    status: str
+    ename: str | None = None
+    evalue: str | None = None
+    records: list = field(default_factory=list)
+
+
+def _helpers_dir() -> str:
+    spec = importlib.util.find_spec("helpers")
+    return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+
+
+def _ro_paths() -> list[str]:
+    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)), _helpers_dir()}
+    data = os.environ.get("CNN_BOOK_DATA", "").strip()
+    if data and os.path.isdir(data):
+        paths.add(os.path.realpath(data))
+    return sorted(p for p in paths if not p.startswith("/usr/"))
+
+
+def _bwrap_args(limits: Limits, inputs: Path | None, writable_inputs: bool, conn: Path, info_fd: int) -> list[str]:
+    args = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
+            "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
+        if os.path.islink(f"/{name}"):
+            args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+        elif os.path.isdir(f"/{name}"):
+            args += ["--ro-bind", f"/{name}", f"/{name}"]
+    for path in ("/etc/ld.so.cache", "/etc/localtime"):
+        args += ["--ro-bind-try", path, path]
+    for path in _ro_paths():
+        args += ["--ro-bind", path, path]
+    size = str(limits.disk_mb * 2**20)
+    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--size", size, "--tmpfs", "/dev/shm",
+             "--size", size, "--tmpfs", "/tmp", "--dir", "/tmp/home", "--dir", "/tmp/.k",
+             "--ro-bind", str(conn), "/grader/conn.json"]
+    if inputs is not None:
+        args += ["--bind" if writable_inputs else "--ro-bind", str(inputs), "/grader/in"]
+    args += ["--remount-ro", "/", "--chdir", "/tmp/home", "--info-fd", str(info_fd), "--clearenv"]
+    for key, value in _env("/tmp/home").items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def _env(home: str) -> dict[str, str]:
+    env = {"HOME": home, "TMPDIR": "/tmp", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.mpl",
+           "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
+           "JUPYTER_DATA_DIR": f"{home}/.jupyter", "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter",
+           "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "CNN_BOOK_MODE": "quick"}
+    if os.environ.get("CNN_BOOK_DATA", "").strip():
+        env["CNN_BOOK_DATA"] = os.path.realpath(os.environ["CNN_BOOK_DATA"].strip())
+    return env
+
+
+def bwrap_problem() -> str | None:
+    """None when bubblewrap can make this module's sandbox here; otherwise what is wrong."""
+    if "bwrap" not in _PROBLEM:
+        if shutil.which("bwrap") is None:
+            _PROBLEM["bwrap"] = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+        else:
+            with tempfile.NamedTemporaryFile("w", suffix=".json") as conn:
+                args = _bwrap_args(Limits(), None, False, Path(conn.name), 1)
+                cut = args.index("--info-fd")
+                args = args[:cut] + args[cut + 2:] + [sys.executable, "-c", "import helpers.checks"]
+                try:
+                    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+                    _PROBLEM["bwrap"] = None if done.returncode == 0 else (
+                        f"bwrap cannot create its sandbox here ({(done.stderr.strip().splitlines() or ['?'])[-1]}); "
+                        "on Debian/Ubuntu allow unprivileged user namespaces, or run as root")
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    _PROBLEM["bwrap"] = f"bwrap does not run: {exc}"
+    return _PROBLEM["bwrap"]
+
+
+class Kernel:
+    """A Python kernel in a sandbox; ``execute`` runs code and collects the grader's records."""
+
+    def __init__(self, limits: Limits, *, isolation: str = "bwrap", inputs: Path | None = None,
+                 writable_inputs: bool = False):
+        self.limits, self.isolation, self.inputs, self.writable = limits, isolation, inputs, writable_inputs
+        self.proc = self.client = self.kernel_pid = None
+        self.private = Path(tempfile.mkdtemp(prefix="cnn-book-kernel-"))
+        self.dead = None
+        self.inputs_inside = "/grader/in" if isolation == "bwrap" else (str(inputs) if inputs else None)
+
+    def _limit(self) -> None:  # in the child, before exec: inherited by everything in the sandbox
+        data, size = self.limits.memory_mb * 2**20, self.limits.max_file_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_DATA, (data, data))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.limits.cpu is not None and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {self.limits.cpu})
+
+    def start(self, timeout: float = 120) -> None:
+        import zmq
+        from jupyter_client import BlockingKernelClient
+
+        conn = {"transport": "ipc", "ip": "/tmp/.k/kernel", "key": secrets.token_hex(16),
+                "signature_scheme": "hmac-sha256", "kernel_name": "",
+                **{f"{c}_port": i for i, c in enumerate(("shell", "iopub", "stdin", "control", "hb"), 1)}}
+        kernel_cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", "/grader/conn.json",
+                      "--HistoryManager.hist_file=:memory:", "--quiet"]
+        if self.isolation == "bwrap":
+            (self.private / "conn.json").write_text(json.dumps(conn))
+            read, write = os.pipe()
+            args = _bwrap_args(self.limits, self.inputs, self.writable, self.private / "conn.json", write)
+            self.proc = subprocess.Popen(args + kernel_cmd, pass_fds=(write,), preexec_fn=self._limit,
+                                         start_new_session=True, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.close(write)
+            root = self._child_root(read)
+        else:
+            home = self.private / "home"
+            (home / ".k").mkdir(parents=True)
+            conn["ip"] = str(home / ".k" / "kernel")
+            (home / "conn.json").write_text(json.dumps(conn))
+            kernel_cmd[4] = str(home / "conn.json")
+            env = {**_env(str(home)), "TMPDIR": str(home)}
+            self.proc = subprocess.Popen(kernel_cmd, cwd=home, env=env, preexec_fn=self._limit,
+                                         start_new_session=True, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            root = ""
+        deadline = time.monotonic() + timeout
+        ip = root + conn["ip"]
+        while not all(os.path.exists(f"{ip}-{i}") for i in range(1, 5)):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise SandboxUnavailable("the kernel did not start")
+            time.sleep(0.02)
+        context = zmq.Context()
+        context.setsockopt(zmq.RECONNECT_IVL, -1)  # never follow a socket path the kernel replaced
+        context.setsockopt(zmq.MAXMSGSIZE, 256 * 2**20)
+        self.client = BlockingKernelClient(context=context)
+        self.client.load_connection_info({**conn, "ip": ip})
+        self.client.start_channels(hb=False)
+        self.client.wait_for_ready(timeout=max(1.0, deadline - time.monotonic()))
+        if self.isolation == "bwrap":
+            import psutil
+
+            kids = [p for p in psutil.Process(self.proc.pid).children(recursive=True)
+                    if p.cmdline()[:1] == [sys.executable]]
+            self.kernel_pid = min(kids, key=lambda p: p.create_time()).pid if kids else None
+        else:
+            self.kernel_pid = self.proc.pid
+
+    def _child_root(self, read: int) -> str:
+        """``/proc/<pid>/root`` of the sandbox, from bwrap's JSON on its info pipe."""
+        text = b""
+        with os.fdopen(read, "rb", buffering=0) as info:
+            while True:
+                chunk = info.read(4096)
+                text += chunk or b""
+                try:
+                    return f"/proc/{int(json.loads(text)['child-pid'])}/root"
+                except (ValueError, KeyError, TypeError):
+                    if not chunk:
+                        break
+        self.close()
+        raise SandboxUnavailable("bwrap did not start the kernel's sandbox")
+
+    def _tree(self):
+        import psutil
+
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root] + root.children(recursive=True)
+        except psutil.Error:
+            return []
+
+    def _watch(self) -> str | None:
+        import psutil
+
+        tree = self._tree()
+        if len(tree) > self.limits.max_processes + 2:
+            return "process_limit"
+        rss = 0
+        for p in tree:
+            try:
+                rss += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return "memory" if rss > 1.25 * self.limits.memory_mb * 2**20 else None
+
+    def execute(self, code: str, timeout: float, *, store_history: bool = True, max_records: int = 100_000) -> Outcome:
+        """Run code; wait at most ``timeout`` s (then interrupt, then kill)."""
+        if self.dead:
+            return Outcome("died")
+        kc = self.client
+        msg_id = kc.execute(code, silent=False, store_history=store_history, allow_stdin=False, stop_on_error=False)
+        out = Outcome("ok")
+        deadline, interrupted, reply, idle, next_watch = time.monotonic() + timeout, False, None, False, 0.0
+        while reply is None or not idle:
+            now = time.monotonic()
+            if now > deadline:
+                if interrupted:
+                    self.kill()
+                    out.status = "timeout"
+                    return out
+                self.interrupt()
+                interrupted, deadline = True, now + 5
+            if now > next_watch:
+                problem = self._watch() if self.proc.poll() is None else "died"
+                if problem:
+                    self.kill()
+                    out.status = problem
+                    return out
+                next_watch = now + 0.25
+            if reply is None:
+                try:
+                    msg = kc.get_shell_msg(timeout=0.01)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        reply = msg["content"]
+                except Empty:
+                    pass
+            try:
+                msg = kc.get_iopub_msg(timeout=0.05)
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "display_data" and MIME in content.get("data", {}) and len(out.records) < max_records:
+                try:
+                    out.records.append(json.loads(content["data"][MIME]))
+                except (TypeError, ValueError):
+                    pass
+            elif kind == "error":
+                out.ename, out.evalue = str(content.get("ename")), str(content.get("evalue"))[:2000]
+            elif kind == "status" and content.get("execution_state") == "idle":
+                idle = True
+        if interrupted:
+            out.status = "timeout"
+        elif reply.get("status") != "ok":
+            out.status = "error"
+            out.ename = out.ename or str(reply.get("ename"))
+            out.evalue = out.evalue or str(reply.get("evalue"))[:2000]
+        return out
+
+    def interrupt(self) -> None:
+        if self.kernel_pid:
+            try:
+                os.kill(self.kernel_pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+
+    def kill(self) -> None:
+        """End the sandbox and everything in it."""
+        self.dead = True
+        if self.proc is None:
+            return
+        tree = self._tree()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for p in tree:  # in weak isolation, processes that left the group
+            try:
+                p.kill()
+            except Exception:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.stop_channels()
+                self.client.context.destroy(linger=0)
+            except Exception:
+                pass
+        self.kill()
+        shutil.rmtree(self.private, ignore_errors=True)
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
