@@ -1,10 +1,25 @@
-"""Test-wide settings: quick mode for every notebook kernel the tests start.
+"""Test-wide settings: quick mode for every notebook kernel, and notebooks run as in Colab.
 
 At the repository root so that it applies however pytest is called, also to one notebook alone
 (`pytest chapters/07_cifar10.ipynb`), not only when tests/ is collected.
+
+Notebooks (nbval's chapters and solutions, and tests/test_notebooks.py's exercises) run in a
+Colab-like runtime (``booktools.colab``), made once per test session when the first notebook
+needs it: the course package installed by the notebooks' own set-up cell from a git snapshot of
+this checkout, not the editable ``helpers`` of ``.venv``; each kernel in an empty folder of its
+own, with ``google.colab`` imported. tests/test_colab_setup.py says why it is done this way.
+``CNN_BOOK_TEST_KERNEL=local`` runs them in this environment instead, in the notebook's folder
+(quicker to start when iterating on one notebook; not what ``make test`` does).
 """
 
+from __future__ import annotations
+
 import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
 
 # Notebook kernels inherit this process's environment: small subsets and few epochs.
 os.environ["CNN_BOOK_MODE"] = "quick"
@@ -12,3 +27,53 @@ os.environ["CNN_BOOK_MODE"] = "quick"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Figures render off-screen.
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+_runtime: dict = {}
+
+
+def colab_runtime_for(config: pytest.Config):
+    """The session's Colab-like runtime (built on first use; an error is raised again each time)."""
+    if "value" not in _runtime:
+        from booktools.colab import build
+
+        folder = Path(tempfile.mkdtemp(prefix="cnn-book-colab-"))
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+        try:
+            _runtime["value"] = build(folder / "runtime")
+        except Exception as exc:  # reported by every notebook that needed it
+            _runtime["value"] = RuntimeError(f"the Colab-like runtime could not be made: {exc}")
+        else:
+            runtime = _runtime["value"]
+            os.environ["JUPYTER_PATH"] = os.pathsep.join(
+                filter(None, [str(runtime.jupyter_path), os.environ.get("JUPYTER_PATH")]))
+    if isinstance(_runtime["value"], Exception):
+        raise _runtime["value"]
+    return _runtime["value"]
+
+
+def _local() -> bool:
+    return os.environ.get("CNN_BOOK_TEST_KERNEL", "").strip().lower() == "local"
+
+
+@pytest.fixture(scope="session")
+def colab_runtime(request):
+    """The Colab-like runtime (``booktools.colab.ColabRuntime``) every notebook runs in."""
+    return colab_runtime_for(request.config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before nbval starts a notebook's kernel: make it a Colab-like one."""
+    if type(item).__module__ != "nbval.plugin" or _local():
+        return
+    from booktools.colab import KERNEL_NAME
+
+    colab_runtime_for(item.config)
+    item.config.option.nbval_current_env = False
+    item.config.option.nbval_kernel_name = KERNEL_NAME
+
+
+def pytest_report_header(config):
+    if _local():
+        return "notebooks: this environment's kernel, in each notebook's folder (CNN_BOOK_TEST_KERNEL=local)"
+    return "notebooks: a Colab-like kernel each, in an empty folder, helpers installed by the set-up cell"

@@ -1,15 +1,19 @@
 """The notebooks as a whole: listed in the book, set-up cells current, exercises generated and
-runnable untouched. (Chapters and solutions are executed cell by cell by nbval; see pyproject.)"""
+runnable untouched. (Chapters and solutions are executed cell by cell by nbval; see pyproject.)
+
+Every notebook runs in the tests' Colab-like runtime, alone in an empty folder with the package
+installed by its set-up cell (see the root conftest.py and tests/test_colab_setup.py)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from booktools.book import ROOT, SETUP_TAG, repo_url, setup_cell_source, toc_files
+from booktools.book import ROOT, SETUP_TAG, book_setup_cell, repo_url, toc_files
 from booktools.grading import generate_all
 
 NOTEBOOK_DIRS = ("chapters", "solutions", "exercises")
@@ -45,7 +49,7 @@ def test_topics_come_in_threes():
 def test_setup_cell_is_generated_from_config(path):
     nb = nbformat.read(path, as_version=4)
     cell = nb.cells[1]
-    assert cell.cell_type == "code" and cell.source == setup_cell_source(repo_url()), (
+    assert cell.cell_type == "code" and cell.source == book_setup_cell(), (
         f"{_rel(path)}: the second cell must be the Colab set-up cell made from _config.yml; "
         "run `make exercises` to refresh it"
     )
@@ -92,12 +96,21 @@ def test_solutions_use_nbgrader_metadata(path):
         assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
 
 
+@pytest.fixture
+def run_as_handed_out(request, tmp_path):
+    """Runs a notebook the way a student meets it: in the Colab-like runtime (or, with
+    CNN_BOOK_TEST_KERNEL=local, this environment's kernel in an empty folder)."""
+    if os.environ.get("CNN_BOOK_TEST_KERNEL", "").strip().lower() == "local":
+        return lambda nb: NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                                         resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return request.getfixturevalue("colab_runtime").run
+
+
 @pytest.mark.parametrize("path", EXERCISES, ids=_rel)
-def test_untouched_exercise_runs_and_every_check_says_not_done(path, tmp_path):
+def test_untouched_exercise_runs_and_every_check_says_not_done(path, run_as_handed_out):
     """Run the student's notebook as handed out: only check cells fail, each with NotDoneYet."""
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    run_as_handed_out(nb)
     problems = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

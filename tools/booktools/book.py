@@ -5,14 +5,17 @@ Command line (what ``make exercises`` and ``make execute`` call)::
     python -m booktools.book sync NOTEBOOK...      # rewrite each Colab set-up cell from _config.yml
     python -m booktools.book execute NOTEBOOK...   # re-run in a clean kernel, save outputs in place
 
-The repository URL is configured once, in ``_config.yml``; every notebook's hidden set-up cell
-is generated from it here, and a test checks that the committed cells match.
+The repository URL and the version of the course package that Colab installs are configured
+once, in ``_config.yml`` (``repository.url``, and ``repository.package_tag`` -- a release tag; when
+it is empty, ``repository.branch``); every notebook's hidden set-up cell is generated from them
+here, and a test checks that the committed cells match.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -22,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SETUP_TAG = "remove-cell"
 SETUP_MARKER = "# Colab set-up"
 
-__all__ = ["repo_url", "setup_cell_source", "toc_files", "sync_setup_cell", "execute", "strip_widget_state"]
+__all__ = ["repo_url", "repo_branch", "package_tag", "package_ref", "setup_cell_source", "book_setup_cell",
+           "toc_files", "sync_setup_cell", "execute", "strip_widget_state"]
 
 
 def _load_yaml(path: Path) -> dict:
@@ -33,29 +37,68 @@ def _load_yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+def _repository(root: Path) -> dict:
+    return _load_yaml(root / "_config.yml").get("repository") or {}
+
+
 def repo_url(root: Path = ROOT) -> str:
     """The repository URL from ``_config.yml`` (``repository.url``), without a trailing slash."""
-    url = (_load_yaml(root / "_config.yml").get("repository") or {}).get("url")
+    url = _repository(root).get("url")
     if not url:
         raise ValueError(f"{root / '_config.yml'} has no repository.url")
     return str(url).rstrip("/")
 
 
-def setup_cell_source(url: str) -> str:
+_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+-]*")
+
+
+def _ref(root: Path, key: str, default: str) -> str:
+    value = str(_repository(root).get(key) or default).strip()
+    if value and not _REF.fullmatch(value):
+        raise ValueError(f"{root / '_config.yml'}: repository.{key} must be a git branch or tag name "
+                         f"such as 'main' or 'v0.1.0'; got {value!r}")
+    return value
+
+
+def repo_branch(root: Path = ROOT) -> str:
+    """The book's branch (``repository.branch`` in ``_config.yml``; ``main`` if unset)."""
+    return _ref(root, "branch", "main")
+
+
+def package_tag(root: Path = ROOT) -> str:
+    """The release tag Colab installs (``repository.package_tag``), or ``""`` when none is set."""
+    return _ref(root, "package_tag", "")
+
+
+def package_ref(root: Path = ROOT) -> str:
+    """What the set-up cells install: the release tag when one is set, else the branch."""
+    return package_tag(root) or repo_branch(root)
+
+
+def setup_cell_source(url: str, ref: str = "") -> str:
     """The hidden first code cell of every notebook: installs ``helpers`` in Colab if missing.
 
-    Elsewhere (JupyterLab with ``make lab``, the tests, the book build) it does nothing, so it
-    never touches a reader's own environment.
+    In Colab it runs ``%pip install "cnn-book @ git+URL.git@REF"`` once per runtime (``ref`` a
+    release tag, or a branch; no ``ref``: the default branch). Elsewhere (JupyterLab, the book
+    build) it does nothing and prints nothing, so it never touches a reader's own environment.
     """
+    if ref and not _REF.fullmatch(ref):
+        raise ValueError(f"ref must be a git branch or tag name; got {ref!r}")
+    at = f"@{ref}" if ref else ""
     return (
-        f"{SETUP_MARKER} (hidden in the book): install the course package `helpers` when this\n"
-        "# notebook runs in Google Colab and the package is missing. Elsewhere it does nothing.\n"
+        f"{SETUP_MARKER} (hidden in the book): in Google Colab, install the course package `helpers`\n"
+        "# once per runtime. Anywhere else this cell does nothing.\n"
         "import importlib.util\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules and importlib.util.find_spec("helpers") is None:\n'
-        f'    %pip install --quiet "cnn-book @ git+{url}.git"'
+        f'    %pip install --quiet "cnn-book @ git+{url}.git{at}"'
     )
+
+
+def book_setup_cell(root: Path = ROOT) -> str:
+    """The set-up cell of this book's notebooks, from ``_config.yml``: URL and :func:`package_ref`."""
+    return setup_cell_source(repo_url(root), package_ref(root))
 
 
 def toc_files(root: Path = ROOT) -> list[str]:
@@ -83,13 +126,15 @@ def _setup_cell_index(nb) -> int | None:
     return None
 
 
-def sync_setup_cell(path: Path, url: str) -> bool:
-    """Make the notebook's set-up cell match ``setup_cell_source(url)``. Returns True if changed.
+def sync_setup_cell(path: Path, url: str, ref: str = "") -> bool:
+    """Make the notebook's set-up cell match ``setup_cell_source(url, ref)``. Returns True if changed.
 
-    The cell goes right after the title cell; an existing set-up cell is rewritten in place.
+    The cell goes right after the title cell; an existing set-up cell is rewritten in place. The
+    file is read right before it is written, so a sync of many notebooks changes each one only
+    for the moment of its own write.
     """
+    source = setup_cell_source(url, ref)
     nb = nbformat.read(path, as_version=4)
-    source = setup_cell_source(url)
     i = _setup_cell_index(nb)
     if i is not None and nb.cells[i].source == source:
         return False
@@ -153,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "sync":
-        url = repo_url()
+        url, ref = repo_url(), package_ref()
         for path in args.notebooks:
-            if sync_setup_cell(path, url):
+            if sync_setup_cell(path, url, ref):
                 print(f"updated set-up cell: {path}")
         return 0
     for path in args.notebooks:
