@@ -20,7 +20,6 @@ kernel still hold, the isolation above does not.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import resource
@@ -35,10 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
 
+from booktools.grading import bwrap
+
 __all__ = ["Kernel", "Limits", "Outcome", "SandboxUnavailable", "bwrap_problem"]
 
 MIME = "application/x-cnnbook-grader+json"
-_PROBLEM: dict[str, str | None] = {}
 
 
 class SandboxUnavailable(RuntimeError):
@@ -64,73 +64,9 @@ class Outcome:
     records: list = field(default_factory=list)
 
 
-def _helpers_dir() -> str:
-    spec = importlib.util.find_spec("helpers")
-    return str(Path(next(iter(spec.submodule_search_locations))).resolve())
-
-
-def _ro_paths() -> list[str]:
-    paths = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)), _helpers_dir()}
-    data = os.environ.get("CNN_BOOK_DATA", "").strip()
-    if data and os.path.isdir(data):
-        paths.add(os.path.realpath(data))
-    return sorted(p for p in paths if not p.startswith("/usr/"))
-
-
-def _bwrap_args(limits: Limits, inputs: Path | None, writable_inputs: bool, conn: Path, info_fd: int) -> list[str]:
-    args = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "1000", "--gid", "1000",
-            "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "lib", "lib32", "lib64", "libx32", "sbin"):
-        if os.path.islink(f"/{name}"):
-            args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
-        elif os.path.isdir(f"/{name}"):
-            args += ["--ro-bind", f"/{name}", f"/{name}"]
-    for path in ("/etc/ld.so.cache", "/etc/localtime"):
-        args += ["--ro-bind-try", path, path]
-    for path in _ro_paths():
-        args += ["--ro-bind", path, path]
-    size = str(limits.disk_mb * 2**20)
-    args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--size", size, "--tmpfs", "/dev/shm",
-             "--size", size, "--tmpfs", "/tmp", "--dir", "/tmp/home", "--dir", "/tmp/.k",
-             "--ro-bind", str(conn), "/grader/conn.json"]
-    if inputs is not None:
-        args += ["--bind" if writable_inputs else "--ro-bind", str(inputs), "/grader/in"]
-    args += ["--remount-ro", "/", "--chdir", "/tmp/home", "--info-fd", str(info_fd), "--clearenv"]
-    for key, value in _env("/tmp/home").items():
-        args += ["--setenv", key, value]
-    return args
-
-
-def _env(home: str) -> dict[str, str]:
-    env = {"HOME": home, "TMPDIR": "/tmp", "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
-           "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.mpl",
-           "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
-           "JUPYTER_DATA_DIR": f"{home}/.jupyter", "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter",
-           "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "CNN_BOOK_MODE": "quick"}
-    if os.environ.get("CNN_BOOK_DATA", "").strip():
-        env["CNN_BOOK_DATA"] = os.path.realpath(os.environ["CNN_BOOK_DATA"].strip())
-    return env
-
-
 def bwrap_problem() -> str | None:
-    """None when bubblewrap can make this module's sandbox here; otherwise what is wrong."""
-    if "bwrap" not in _PROBLEM:
-        if shutil.which("bwrap") is None:
-            _PROBLEM["bwrap"] = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-        else:
-            with tempfile.NamedTemporaryFile("w", suffix=".json") as conn:
-                args = _bwrap_args(Limits(), None, False, Path(conn.name), 1)
-                cut = args.index("--info-fd")
-                args = args[:cut] + args[cut + 2:] + [sys.executable, "-c", "import helpers.checks"]
-                try:
-                    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
-                    _PROBLEM["bwrap"] = None if done.returncode == 0 else (
-                        f"bwrap cannot create its sandbox here ({(done.stderr.strip().splitlines() or ['?'])[-1]}); "
-                        "on Debian/Ubuntu allow unprivileged user namespaces, or run as root")
-                except (OSError, subprocess.TimeoutExpired) as exc:
-                    _PROBLEM["bwrap"] = f"bwrap does not run: {exc}"
-    return _PROBLEM["bwrap"]
+    """None when bubblewrap can make the sandbox here; otherwise what is wrong."""
+    return bwrap.problem()
 
 
 class Kernel:
@@ -163,12 +99,19 @@ class Kernel:
                       "--HistoryManager.hist_file=:memory:", "--quiet"]
         if self.isolation == "bwrap":
             (self.private / "conn.json").write_text(json.dumps(conn))
+            files = {"/grader/conn.json": self.private / "conn.json"}
+            if self.inputs is not None and not self.writable:
+                files.update({f"/grader/in/{p.name}": p for p in sorted(self.inputs.iterdir()) if p.is_file()})
+            fds = {dest: os.open(path, os.O_RDONLY) for dest, path in files.items()}
             read, write = os.pipe()
-            args = _bwrap_args(self.limits, self.inputs, self.writable, self.private / "conn.json", write)
-            self.proc = subprocess.Popen(args + kernel_cmd, pass_fds=(write,), preexec_fn=self._limit,
-                                         start_new_session=True, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            os.close(write)
+            opts = bwrap.options(self.limits.disk_mb, files=fds, writable=self.inputs if self.writable else None)
+            try:
+                self.proc = bwrap.start(opts, kernel_cmd, info_fd=write, fds=tuple(fds.values()),
+                                        preexec_fn=self._limit, start_new_session=True, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            finally:
+                for fd in (write, *fds.values()):
+                    os.close(fd)
             root = self._child_root(read)
         else:
             home = self.private / "home"
@@ -176,7 +119,7 @@ class Kernel:
             conn["ip"] = str(home / ".k" / "kernel")
             (home / "conn.json").write_text(json.dumps(conn))
             kernel_cmd[4] = str(home / "conn.json")
-            env = {**_env(str(home)), "TMPDIR": str(home)}
+            env = {**bwrap.environment(str(home)), "TMPDIR": str(home)}
             self.proc = subprocess.Popen(kernel_cmd, cwd=home, env=env, preexec_fn=self._limit,
                                          start_new_session=True, stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
