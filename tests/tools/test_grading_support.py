@@ -20,6 +20,13 @@ import nbformat
 from booktools.grading.generate import generate_exercise
 from booktools.grading.grader import GradeSettings, feedback_path, grade_batch, submission_key
 
+import pytest
+
+from booktools.grading import bwrap
+
+if bwrap.problem():  # the grader refuses to run without its sandbox (tests/tools/test_grading_batch.py)
+    pytest.skip(f"{bwrap.problem()}: install bubblewrap (apt-get install bubblewrap)", allow_module_level=True)
+
 TESTS = {"ex99_1_check": 2.0, "ex99_2_check": 3.0, "ex99_3_check": 1.0, "ex99_5_check": 2.0}
 FULL = dict(TESTS)
 MAX = 9.0  # the free-text answer (ex99_4_why) is worth 1 point, graded by hand

@@ -2,7 +2,7 @@
 
 bwrap's own first process stays inside the sandbox as its PID 1, so what it was started with is
 readable there in ``/proc/1/cmdline`` and ``/proc/1/environ``. It is therefore started with an
-environment holding only ``PATH`` and with its options passed through a pipe (``--args FD``), not
+environment holding only ``PATH`` (and ``LC_ALL``) and with its options passed through a pipe (``--args FD``), not
 on its command line: the sandbox sees neither the grader's environment nor its file paths.
 """
 
@@ -19,6 +19,19 @@ from pathlib import Path
 __all__ = ["HOME", "environment", "options", "problem", "start"]
 
 HOME = "/tmp/home"
+# bwrap's --die-with-parent does not outlive its switch to the sandbox's user, so a watcher between
+# the grader and bwrap ends the sandbox when the grader's end of a pipe closes (the grader exited
+# or was killed) -- bwrap is its own child, so the PID it kills cannot have been reused.
+WATCH = """import os, select, subprocess, sys
+fd = int(sys.argv[1])
+child = subprocess.Popen(sys.argv[2:], close_fds=False)
+while child.poll() is None:
+    if select.select([fd], [], [], 0.5)[0] and not os.read(fd, 1):
+        child.kill()
+        child.wait()
+        break
+sys.exit(child.returncode or 0)
+"""
 _PROBLEM: dict[str, str | None] = {}
 
 
@@ -83,8 +96,12 @@ def options(disk_mb: int, *, files: dict[str, int] | None = None, writable: Path
 
 
 def start(opts: list[str], command: list[str], *, info_fd: int | None = None, fds: tuple = (),
-          **popen) -> subprocess.Popen:
-    """Start ``bwrap`` with ``opts`` sent through a pipe and nothing of the grader's environment."""
+          lifeline: int | None = None, **popen) -> subprocess.Popen:
+    """Start ``bwrap`` with ``opts`` sent through a pipe and nothing of the grader's environment.
+
+    With ``lifeline`` (the read end of a pipe whose write end the grader keeps), bwrap runs under
+    the watcher above, and the sandbox ends when that pipe closes.
+    """
     if info_fd is not None:
         opts = opts + ["--info-fd", str(info_fd)]
         fds = (*fds, info_fd)
@@ -95,8 +112,12 @@ def start(opts: list[str], command: list[str], *, info_fd: int | None = None, fd
     os.write(write, data)
     os.close(write)
     try:
-        return subprocess.Popen(["bwrap", "--args", str(read), *command], pass_fds=(read, *fds),
-                                env={"PATH": "/usr/bin:/bin"}, **popen)
+        argv = ["bwrap", "--args", str(read), *command]
+        if lifeline is not None:
+            argv = [sys.executable, "-S", "-c", WATCH, str(lifeline), *argv]
+            fds = (*fds, lifeline)
+        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+        return subprocess.Popen(argv, pass_fds=(read, *fds), env=env, **popen)
     finally:
         os.close(read)
 

@@ -78,6 +78,7 @@ class Kernel:
         self.proc = self.client = self.kernel_pid = None
         self.private = Path(tempfile.mkdtemp(prefix="cnn-book-kernel-"))
         self.dead = None
+        self.lifeline = None  # the grader's end of the watcher's pipe (bwrap isolation)
         self.inputs_inside = "/grader/in" if isolation == "bwrap" else (str(inputs) if inputs else None)
 
     def _limit(self) -> None:  # in the child, before exec: inherited by everything in the sandbox
@@ -104,13 +105,14 @@ class Kernel:
                 files.update({f"/grader/in/{p.name}": p for p in sorted(self.inputs.iterdir()) if p.is_file()})
             fds = {dest: os.open(path, os.O_RDONLY) for dest, path in files.items()}
             read, write = os.pipe()
+            lifeline, self.lifeline = os.pipe()
             opts = bwrap.options(self.limits.disk_mb, files=fds, writable=self.inputs if self.writable else None)
             try:
-                self.proc = bwrap.start(opts, kernel_cmd, info_fd=write, fds=tuple(fds.values()),
+                self.proc = bwrap.start(opts, kernel_cmd, info_fd=write, fds=tuple(fds.values()), lifeline=lifeline,
                                         preexec_fn=self._limit, start_new_session=True, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             finally:
-                for fd in (write, *fds.values()):
+                for fd in (write, lifeline, *fds.values()):
                     os.close(fd)
             root = self._child_root(read)
         else:
@@ -142,7 +144,7 @@ class Kernel:
             import psutil
 
             kids = [p for p in psutil.Process(self.proc.pid).children(recursive=True)
-                    if p.cmdline()[:1] == [sys.executable]]
+                    if p.cmdline()[:3] == [sys.executable, "-m", "ipykernel_launcher"]]
             self.kernel_pid = min(kids, key=lambda p: p.create_time()).pid if kids else None
         else:
             self.kernel_pid = self.proc.pid
@@ -275,6 +277,9 @@ class Kernel:
             except Exception:
                 pass
         self.kill()
+        if self.lifeline is not None:
+            os.close(self.lifeline)
+            self.lifeline = None
         shutil.rmtree(self.private, ignore_errors=True)
 
     def __enter__(self):

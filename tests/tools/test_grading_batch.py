@@ -1,0 +1,186 @@
+"""The batch around the grading: nothing lost when the grader is killed, one row and one feedback
+file per submission whatever its file name, a clear refusal without bubblewrap, and the sandbox's
+own guarantees seen from inside a kernel."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_grading_support import EXERCISE, FULL, SETTINGS, SOURCE, all_answers, write  # noqa: E402
+
+from booktools.grading import bwrap  # noqa: E402
+from booktools.grading.grader import feedback_path, grade_batch, submission_key  # noqa: E402
+from booktools.grading.sandbox import Kernel, Limits, SandboxUnavailable  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _cli(source, out, subs, *extra, env=None):
+    return [sys.executable, "-m", "booktools.grading", "grade", "--source", str(source), "--out", str(out),
+            "--quiet", "--jobs", "2", *extra, *map(str, subs)]
+
+
+def _rows(out):
+    with open(out, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _kill_when(cmd, ready, timeout=180):
+    """Start the grader, wait until ready() is true, then SIGKILL it and its process group."""
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not ready() and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, "the grader finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _sandboxes_left():
+    time.sleep(1)
+    return [p.pid for p in psutil.process_iter(["cmdline"]) if "/grader/conn.json" in " ".join(p.info["cmdline"] or [])]
+
+
+def test_a_killed_run_resumes_with_exactly_one_row_per_submission(tmp_path):
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    subs = [write(tmp_path / f"s{i}.ipynb", all_answers()) for i in range(4)]
+    out = tmp_path / "book.csv"
+    results = tmp_path / "book_results"
+    cmd = _cli(source, out, subs)
+    _kill_when(cmd, lambda: (results / "reference").exists())  # during the reference run
+    assert _sandboxes_left() == []
+    _kill_when(cmd, lambda: len(list(results.glob("*.json"))) >= 1)  # between two submissions
+    assert _sandboxes_left() == []
+    first = _rows(out)
+    assert 1 <= len(first) < 4 and all(r["status"] == "ok" for r in first)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    rows = _rows(out)
+    assert sorted(r["submission"] for r in rows) == sorted(map(str, subs))
+    assert all(float(r["score"]) == sum(FULL.values()) for r in rows)
+    assert not list(results.glob("*.attempt"))
+
+
+def test_a_submission_that_keeps_killing_its_grader_gets_an_error_row(tmp_path):
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    honest = write(tmp_path / "honest.ipynb", all_answers())
+    killer = write(tmp_path / "killer.ipynb", all_answers(a3="import time\ntime.sleep(300)"))
+    out = tmp_path / "book.csv"
+    marker = tmp_path / "book_results" / f"{submission_key(killer)[0]}.attempt"
+    cmd = _cli(source, out, [killer], "--cell-timeout", "600")
+    for attempt in (1, 2):
+        _kill_when(cmd, lambda: marker.exists() and marker.read_text() == str(attempt))
+    subprocess.run(_cli(source, out, [killer, honest]), check=True, stdout=subprocess.DEVNULL)
+    rows = {Path(r["submission"]).name: r for r in _rows(out)}
+    assert rows["killer.ipynb"]["status"] == "grader_error" and "interrupted 2 times" in rows["killer.ipynb"]["error"]
+    assert rows["honest.ipynb"]["status"] == "ok" and float(rows["honest.ipynb"]["score"]) == sum(FULL.values())
+    assert "could not be graded automatically" in (tmp_path / rows["killer.ipynb"]["feedback"]).read_text()
+
+
+def test_file_names_of_any_bytes_get_their_own_row_and_feedback(tmp_path):
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    names = [b"caf\xe9 latin-1.ipynb", "with space.ipynb".encode(), "é.ipynb".encode(), "è.ipynb".encode(),
+             b"alice/02_x.ipynb", b"alice_02_x.ipynb", "名前.ipynb".encode()]
+    subs = []
+    for name in names:
+        path = os.path.join(os.fsencode(tmp_path), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write(Path(os.fsdecode(path)), EXERCISE)
+        subs.append(os.fsdecode(path))
+    out = tmp_path / "book.csv"
+    book = grade_batch(source, subs + subs[:2], out, SETTINGS, progress=False)  # duplicates count once
+    rows = _rows(out)
+    assert len(rows) == len(names) == len({r["key"] for r in rows}) == len({r["feedback"] for r in rows})
+    assert all(r["status"] == "no_response" for r in rows) and len(book.rows) == len(names)
+    assert any("\\xe9" in r["submission"] for r in rows)  # undecodable bytes shown, not lost
+    for path in subs:
+        assert feedback_path(out, submission_key(path)[0]).exists()
+
+
+def test_a_gradebook_of_another_assignment_is_refused(tmp_path):
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    out = tmp_path / "book.csv"
+    out.write_text("submission,status,score\nx,ok,1\n")
+    with pytest.raises(ValueError, match="written for another assignment"):
+        grade_batch(source, [], out, SETTINGS, progress=False)
+
+
+def test_without_bubblewrap_grading_refuses_unless_weak_isolation_is_accepted(tmp_path, monkeypatch):
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    sub = write(tmp_path / "s.ipynb", all_answers())
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable)}  # no bwrap on the PATH
+    done = subprocess.run(_cli(source, tmp_path / "book.csv", [sub]), env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "bubblewrap (bwrap) is not installed" in done.stderr and "--allow-weak-isolation" in done.stderr
+    assert not (tmp_path / "book.csv").exists()
+    monkeypatch.setitem(bwrap._PROBLEM, "bwrap", "bubblewrap (bwrap) is not installed")
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        grade_batch(source, [sub], tmp_path / "book.csv", SETTINGS, progress=False)
+    weak = SETTINGS.__class__(**{**vars(SETTINGS), "allow_weak_isolation": True})
+    book = grade_batch(source, [sub], tmp_path / "weak.csv", weak, progress=False)
+    assert float(book.rows[str(sub)]["score"]) == sum(FULL.values())
+
+
+def test_ci_installs_bubblewrap_with_chromium():
+    line = next(line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "apt-get install" in line)
+    assert "bubblewrap" in line and "chromium" in line
+
+
+SPY = r'''
+import json, os, socket
+seen = {"pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "pid1_environ": open("/proc/1/environ", "rb").read().decode(), "env": sorted(os.environ),
+        "uid": os.getuid(), "visible": sorted(os.listdir("/")), "work": sorted(os.listdir("/work/main"))}
+for target in ("/usr/x", "/x", "/work/main/helpers/x", "/dev/x"):
+    try:
+        open(target, "w").write("x")
+        seen[target] = "written"
+    except OSError as exc:
+        seen[target] = type(exc).__name__
+try:
+    with open("/tmp/big", "wb") as f:
+        for _ in range(64):
+            f.write(b"0" * 2**20)
+    seen["tmp"] = "64 MB written"
+except OSError as exc:
+    seen["tmp"] = exc.strerror
+try:
+    socket.create_connection(("127.0.0.1", PORT), timeout=2)
+    seen["net"] = "connected"
+except OSError as exc:
+    seen["net"] = type(exc).__name__
+from IPython.display import publish_display_data
+publish_display_data({"application/x-cnnbook-grader+json": json.dumps(seen)})
+'''
+
+
+def test_the_sandbox_seen_from_inside(tmp_path):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    os.environ["CNN_BOOK_TEST_SECRET"] = "not-for-students"
+    try:
+        with Kernel(Limits(disk_mb=32)) as kernel:
+            out = kernel.execute(SPY.replace("PORT", str(server.getsockname()[1])), 60)
+    finally:
+        del os.environ["CNN_BOOK_TEST_SECRET"]
+        server.close()
+    seen = out.records[0]
+    assert seen["pids"] == [1, 2] and seen["pid1_environ"] == "PATH=/usr/bin:/bin\x00LC_ALL=C.UTF-8\x00"
+    assert "CNN_BOOK_TEST_SECRET" not in seen["env"] and seen["uid"] == 1000
+    assert seen["work"] == sorted([".venv", "helpers"])  # the repository's other files are not there
+    assert all(seen[t] in ("OSError", "PermissionError", "FileNotFoundError") for t in
+               ("/usr/x", "/x", "/work/main/helpers/x", "/dev/x")), seen
+    assert seen["tmp"] == "No space left on device" and seen["net"] != "connected"
