@@ -51,7 +51,7 @@ def configure(c) -> None:
     """Point an nbgrader config at the preprocessors above (used by ``nbgrader_config.py``)."""
     from nbgrader.converters import GenerateAssignment
 
-    steps = list(GenerateAssignment.preprocessors.default_value)
+    steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
     steps = [BookClearSolutions if step is ClearSolutions else step for step in steps]
     c.GenerateAssignment.preprocessors = [DropSolutionsTitle, *steps]
     c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
