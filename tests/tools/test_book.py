@@ -26,3 +26,19 @@ def test_sync_setup_cell(tmp_path):
     assert sync_setup_cell(path, "https://example.org/other")  # rewritten in place
     cells = nbformat.read(path, as_version=4).cells
     assert len(cells) == 3 and "example.org/other" in cells[1].source
+
+
+def test_merge_streams_joins_a_table_printed_in_pieces():
+    from booktools.book import merge_streams
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(table)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a  1\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b  2\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="c  3\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="d  4\n")]
+    nb.cells.append(cell)
+    merge_streams(nb)
+    assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [
+        ("stdout", "a  1\nb  2\n"), ("stderr", "warning\n"), ("stdout", "c  3\nd  4\n")]

@@ -173,7 +173,23 @@ def execute(path: Path, *, timeout: int = 3600) -> None:
     print(f"executing {path} in full mode ...", flush=True)
     client.execute()
     strip_widget_state(nb)
+    merge_streams(nb)
     nbformat.write(nb, path)
+
+
+def merge_streams(nb) -> None:
+    """Join each cell's consecutive outputs of the same stream (stdout, stderr) into one, so that a
+    table printed line by line shows as one block in the book, however the kernel flushed it."""
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            if (output.get("output_type") == "stream" and merged
+                    and merged[-1].get("output_type") == "stream" and merged[-1]["name"] == output["name"]):
+                merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(output["text"])
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = merged
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
