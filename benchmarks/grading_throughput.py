@@ -5,7 +5,9 @@
 
 Grades the same batch (copies of the solution notebook, i.e. complete submissions that run every
 test) twice in one process, once serially and once in parallel, and prints both rates and their
-ratio. Every copy must get full marks, or the measurement is void.
+ratio. Every copy must get full marks (its automatically graded points), or the measurement is
+void. The reference run of the source notebook (once per assignment, then cached next to the
+gradebook) is timed and printed on its own, not counted in the rates.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from booktools.grading.grader import GradeSettings, grade_batch
+from booktools.grading.grader import GradeSettings, grade_batch, isolation_for
+from booktools.grading.reference import load_assignment, run_reference
 
 
 def run(source: Path, copies: int, jobs: int, workdir: Path) -> tuple[float, float]:
@@ -28,11 +31,18 @@ def run(source: Path, copies: int, jobs: int, workdir: Path) -> tuple[float, flo
     for i in range(copies):
         paths.append(subs / f"student{i:02d}.ipynb")
         shutil.copy(source, paths[-1])
+    out = workdir / f"gradebook{jobs}.csv"
+    assignment = load_assignment(source)
     started = time.perf_counter()
-    book = grade_batch(source, paths, workdir / f"gradebook{jobs}.csv", GradeSettings(), jobs=jobs, progress=False)
+    run_reference(assignment, out.with_name(f"{out.stem}_results") / "reference",
+                  isolation=isolation_for(GradeSettings()))
+    print(f"reference run of {source.name}: {time.perf_counter() - started:.1f} s (once per assignment)")
+    started = time.perf_counter()
+    book = grade_batch(source, paths, out, GradeSettings(), jobs=jobs, progress=False)
     seconds = time.perf_counter() - started
-    scores = {(r["status"], float(r["score"]), float(r["max_score"])) for r in book.rows.values()}
-    assert all(s == "ok" and got == best for s, got, best in scores), f"not all full marks: {scores}"
+    best = sum(assignment.tests.values())
+    scores = {(r["status"], float(r["score"])) for r in book.rows.values()}
+    assert scores == {("ok", best)}, f"not all full marks ({best}): {scores}"
     return seconds, copies / seconds * 60
 
 
