@@ -15,8 +15,18 @@ Chromium. Any request to another host is blocked and reported. Each page must:
 * on notebook pages, offer Colab and Binder launch buttons for that very notebook, built from
   the repository URL in ``_config.yml``.
 
+Every page is opened again at a phone's size (390 x 844 CSS pixels), where it must:
+
+* not scroll sideways (``document.scrollingElement.scrollWidth <= viewport width + 1``);
+* open the book's navigation with the visible ☰ button (the primary sidebar shows, with a link
+  to the page itself) and close it with Escape;
+* where the page has a table of contents, open it with the visible page-contents button.
+
+On a laptop screen (1366 x 768 and 1024 x 768), ☰ collapses and restores the primary sidebar.
+
 A screenshot of each page's first screen (and of its first figure, ``*__figure.png``) is
-saved in ``_build/screenshots/``.
+saved in ``_build/screenshots/``; the phone's, with the navigation open, in
+``_build/screenshots/phone/``.
 Set ``CNN_BOOK_HTML=_build/html`` to check an existing build instead of building one.
 The browser is Debian's Chromium driven by Playwright; without them the tests are skipped.
 """
@@ -158,14 +168,10 @@ INSPECT = r"""async () => {
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{")
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_page_in_browser(name, site, browser, links):
-    base, html = site
-    index = PAGES.index(name)
-    url = urljoin(base, f"{name}.html")
-    assert (html / f"{name}.html").exists(), f"{name} is in _toc.yml but {name}.html was not built"
-
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def _new_page(browser, base: str, width: int, height: int):
+    """(page, requests that tried to leave the machine, console errors): a fresh page of the
+    given viewport size that blocks every request to a host other than 127.0.0.1."""
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(30_000)
     outside, console = [], []
 
@@ -177,6 +183,7 @@ def test_page_in_browser(name, site, browser, links):
             request_route.abort()
 
     page.route("**/*", route)
+
     def on_console(msg):
         if msg.type == "error":
             where = (msg.location or {}).get("url", "")
@@ -184,18 +191,54 @@ def test_page_in_browser(name, site, browser, links):
 
     page.on("console", on_console)
     page.on("pageerror", lambda err: console.append(f"uncaught: {err}"))
-    try:
-        response = page.goto(url, wait_until="load")
-        found = page.evaluate(INSPECT)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SCREENSHOTS / f"{name.replace('/', '__')}.png"
-        page.screenshot(path=str(shot))
-        figure = page.locator("main img:not([src*='_static/'])")
-        if figure.count():  # and the first figure on the page, to see that plots render
-            figure.first.scroll_into_view_if_needed()
-            page.screenshot(path=str(shot.with_name(shot.stem + "__figure.png")))
-    finally:
-        page.close()
+    return page, outside, console
+
+
+class _Tab:
+    """One page of a given size, reused from test to test (opening a fresh page for each of the
+    book's pages takes two to three times as long). ``goto`` forgets the previous page's
+    console errors and blocked requests."""
+
+    def __init__(self, browser, base: str, width: int, height: int):
+        self._args = (browser, base, width, height)
+        self.page = None
+
+    def goto(self, url: str):
+        if self.page is None or self.page.is_closed():
+            self.page, self.outside, self.console = _new_page(*self._args)
+        self.outside.clear()
+        self.console.clear()
+        return self.page.goto(url, wait_until="load")
+
+    def close(self):
+        if self.page is not None and not self.page.is_closed():
+            self.page.close()
+
+
+@pytest.fixture(scope="session")
+def desktop(site, browser):
+    tab = _Tab(browser, site[0], 1280, 900)
+    yield tab
+    tab.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_in_browser(name, site, desktop, links):
+    base, html = site
+    index = PAGES.index(name)
+    url = urljoin(base, f"{name}.html")
+    assert (html / f"{name}.html").exists(), f"{name} is in _toc.yml but {name}.html was not built"
+
+    response = desktop.goto(url)
+    page, outside, console = desktop.page, desktop.outside, desktop.console
+    found = page.evaluate(INSPECT)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"{name.replace('/', '__')}.png"
+    page.screenshot(path=str(shot))
+    figure = page.locator("main img:not([src*='_static/'])")
+    if figure.count():  # and the first figure on the page, to see that plots render
+        figure.first.scroll_into_view_if_needed()
+        page.screenshot(path=str(shot.with_name(shot.stem + "__figure.png")))
 
     problems = []
     if response is None or response.status != 200:
@@ -235,6 +278,173 @@ def test_page_in_browser(name, site, browser, links):
                 problems.append(f"no {service} launch button to {expected}")
 
     assert not problems, f"{url} (screenshot {shot}):\n  " + "\n  ".join(problems)
+
+
+PHONE = (390, 844)
+
+# After MathJax, fonts and images: how wide the page scrolls, and what sticks out (elements
+# whose right edge passes the viewport and that no narrower scrolling box clips).
+OVERFLOW = r"""async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  const images = [...document.images];
+  images.forEach(img => { img.loading = "eager"; });
+  await Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
+    img.addEventListener("load", ok); img.addEventListener("error", ok); })));
+  await document.fonts.ready;
+  const width = window.innerWidth;
+  const scrollWidth = document.scrollingElement.scrollWidth;
+  const wide = [];
+  if (scrollWidth > width + 1) for (const e of document.querySelectorAll("body *")) {
+    const box = e.getBoundingClientRect();
+    if (box.right <= width + 1 || !box.width) continue;
+    if (getComputedStyle(e).visibility === "hidden") continue;
+    let clipped = false;
+    for (let p = e.parentElement; p && !clipped; p = p.parentElement)
+      clipped = /auto|scroll|hidden|clip/.test(getComputedStyle(p).overflowX)
+                && p.getBoundingClientRect().right <= width + 1;
+    if (!clipped) wide.push(`<${e.tagName.toLowerCase()} class="${e.getAttribute("class") || ""}"> `
+      + `to x=${Math.round(box.right)}: ${e.textContent.replace(/\s+/g, " ").trim().slice(0, 60)}`);
+  }
+  return {scrollWidth, width, wide: wide.slice(0, 5)};
+}"""
+
+# Whether an element is shown on screen: laid out, not hidden, and inside the viewport.
+ON_SCREEN = """(e) => { const box = e.getBoundingClientRect(), style = getComputedStyle(e);
+  return box.width > 0 && box.height > 0 && style.visibility !== "hidden" && style.opacity !== "0"
+    && box.right > 0 && box.left < innerWidth && box.bottom > 0 && box.top < innerHeight; }"""
+
+
+def _on_screen(locator) -> bool:
+    return locator.count() > 0 and locator.first.evaluate(ON_SCREEN)
+
+
+def _shown(selector: str) -> str:
+    """A page function: whether the first element matching ``selector`` is on screen."""
+    return (f"() => {{ const e = document.querySelector({selector!r}); "
+            f"return !!e && ({ON_SCREEN})(e); }}")
+
+
+def _hidden(selector: str) -> str:
+    return f"() => !({_shown(selector)})()"
+
+
+def _becomes(page, condition: str, timeout: float = 5_000) -> bool:
+    """Whether the page function ``condition`` turns true within ``timeout`` milliseconds."""
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        page.wait_for_function(condition, timeout=timeout)
+    except Timeout:
+        return False
+    return True
+
+
+def _visible_button(page, selector: str):
+    """The first visible element matching ``selector``, or None."""
+    return next((b for b in page.locator(selector).all() if b.is_visible()), None)
+
+
+@pytest.fixture(scope="session")
+def phone(site, browser):
+    tab = _Tab(browser, site[0], *PHONE)
+    yield tab
+    tab.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_on_a_phone(name, site, phone):
+    """At 390 x 844: nothing scrolls sideways, ☰ opens the navigation, the page-contents
+    button opens the page's table of contents."""
+    url = urljoin(site[0], f"{name}.html")
+    shot = SCREENSHOTS / "phone" / f"{name.replace('/', '__')}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    problems = []
+    phone.goto(url)
+    page = phone.page
+    fit = page.evaluate(OVERFLOW)
+    if fit["scrollWidth"] > fit["width"] + 1:
+        problems.append(f"the page scrolls sideways: {fit['scrollWidth']} px wide on a "
+                        f"{fit['width']}-px screen; sticking out: {fit['wide']}")
+    page.screenshot(path=str(shot))
+
+    menu = _visible_button(page, ".primary-toggle")
+    if menu is None:
+        problems.append("no visible ☰ (navigation) button")
+    elif _on_screen(page.locator(".bd-sidebar-primary")):
+        problems.append("the navigation is on screen before ☰ is pressed")
+    else:
+        menu.click()
+        if not _becomes(page, _shown(".bd-sidebar-primary .bd-docs-nav")):
+            problems.append("☰ does not open the navigation (the primary sidebar stays hidden)")
+        else:
+            here = page.locator('.bd-sidebar-primary .bd-docs-nav a[href="#"]')  # this page
+            if here.count():
+                here.first.scroll_into_view_if_needed()
+            if not _on_screen(here):
+                problems.append("the open navigation shows no link to this page")
+            page.screenshot(path=str(shot.with_name(shot.stem + "__menu.png")))
+            page.keyboard.press("Escape")
+            if not _becomes(page, _hidden(".bd-sidebar-primary .bd-docs-nav")):
+                problems.append("Escape does not close the navigation")
+
+    if page.locator(".bd-sidebar-secondary nav.page-toc a").count():
+        contents = _visible_button(page, ".secondary-toggle")
+        if contents is None:
+            problems.append("the page has a table of contents but no visible button for it")
+        else:
+            contents.click()
+            if not _becomes(page, _shown(".bd-sidebar-secondary nav.page-toc a")):
+                problems.append("the page-contents button does not show the page's contents")
+            else:
+                page.screenshot(path=str(shot.with_name(shot.stem + "__contents.png")))
+                page.keyboard.press("Escape")
+                if not _becomes(page, _hidden(".bd-sidebar-secondary nav.page-toc a")):
+                    problems.append("Escape does not close the page's contents")
+    problems += [f"request left the machine (blocked): {u}" for u in dict.fromkeys(phone.outside)]
+    problems += [f"console error: {c}" for c in phone.console]
+    assert not problems, f"{url} at {PHONE[0]}x{PHONE[1]} (screenshot {shot}):\n  " + \
+        "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (1024, 768)])
+def test_sidebar_toggles_on_a_laptop(site, browser, width, height):
+    """☰ collapses the primary sidebar and brings it back; where the page's contents are not
+    shown beside the text, their button opens them."""
+    base, _ = site
+    name = next(n for n in PAGES if n.startswith("chapters/"))
+    page, outside, console = _new_page(browser, base, width, height)
+    sidebar, article = page.locator("#pst-primary-sidebar"), page.locator(".bd-article-container")
+    problems = []
+    try:
+        page.goto(urljoin(base, f"{name}.html"), wait_until="load")
+        menu = _visible_button(page, ".primary-toggle")
+        if not _on_screen(sidebar):
+            problems.append("the navigation is not beside the text")
+        elif menu is None:
+            problems.append("no visible ☰ button")
+        else:
+            narrow = article.bounding_box()["width"]
+            menu.click()
+            if not _becomes(page, _hidden("#pst-primary-sidebar")):
+                problems.append("☰ does not collapse the navigation")
+            elif page.locator("dialog[open]").count():
+                problems.append("☰ opened a dialog instead of collapsing the navigation")
+            elif not article.bounding_box()["width"] > narrow:
+                problems.append("collapsing the navigation does not widen the text")
+            menu.click()
+            if not _becomes(page, _shown("#pst-primary-sidebar .bd-docs-nav")):
+                problems.append("☰ again does not bring the navigation back")
+        contents = _visible_button(page, ".secondary-toggle")
+        if contents is not None:
+            contents.click()
+            if not _becomes(page, _shown(".bd-sidebar-secondary nav.page-toc a")):
+                problems.append("the page-contents button does not show the page's contents")
+        page.screenshot(path=str(SCREENSHOTS / f"laptop-{width}x{height}.png"))
+    finally:
+        page.close()
+    problems += [f"request left the machine (blocked): {u}" for u in dict.fromkeys(outside)]
+    problems += [f"console error: {c}" for c in console]
+    assert not problems, f"{name} at {width}x{height}:\n  " + "\n  ".join(problems)
 
 
 def test_math_renders_from_a_file_url(site, browser):

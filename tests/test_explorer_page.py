@@ -4,7 +4,8 @@ The explorer runs in the static book itself (plain JavaScript, no kernel). Its n
 checked here against the book's reference, ``helpers.ops.conv2d``: for every preset (the
 chapter's worked examples), for stride 2 and each padding mode, for a kernel typed into the
 page, and for the sum of products it writes out at each window position. No expected output is
-written in this file: they all come from ``conv2d`` on the data the page shows.
+written in this file: they all come from ``conv2d`` on the data the page shows. At a phone's
+size (390 x 844) no example, stride or padding may make the page scroll sideways.
 
 Uses the ``site`` fixture of ``tests/test_browser.py`` (the book built from the working tree,
 served on 127.0.0.1; ``CNN_BOOK_HTML=_build/html`` checks an existing build instead) and, like
@@ -326,6 +327,61 @@ def test_explorer_screenshot_and_no_console_errors(explorer):
     explorer.run(check)
     assert not explorer.console, f"console errors on {PAGE}: {explorer.console}"
     assert not explorer.outside, f"requests left the machine: {explorer.outside}"
+
+
+PHONE = (390, 844)
+
+# How the explorer sits in a phone's page: the page's scroll width, the explorer's and its
+# controls' right edges, and any grid panel that must scroll to show its whole table.
+FIT = r"""(root) => ({
+  width: document.documentElement.clientWidth,
+  scrollWidth: document.scrollingElement.scrollWidth,
+  right: root.getBoundingClientRect().right,
+  controls: Math.max(...[...root.querySelectorAll("select, input, button")]
+                     .map(e => e.getBoundingClientRect().right)),
+  scrolled: [...root.querySelectorAll(".cx-panel")]
+    .filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.querySelector("figcaption").textContent),
+})"""
+
+
+def test_fits_a_phone_screen(site, chromium):  # noqa: F811
+    """At 390 x 844, for every example, stride and padding: the page does not scroll sideways,
+    the controls (the Example dropdown's long names included) stay inside the explorer and
+    every grid is shown whole (a 10x10 padded input included)."""
+    url = urljoin(site[0], f"{PAGE}.html")
+
+    def visit():
+        page = chromium.browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
+        page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
+                   == "127.0.0.1" else r.abort())
+        problems = []
+        try:
+            page.goto(url, wait_until="load")
+            page.wait_for_selector(f"{ROOT_SELECTOR} .cx-output td")
+            root = _root(page)
+            for number in range(1, 6):
+                for stride in (1, 2):
+                    for padding in ("0", "1", "same", "full"):
+                        _select(page, number, stride=stride, padding=padding)
+                        fit = root.evaluate(FIT)
+                        where = f"example {number}, stride {stride}, padding {padding}"
+                        if fit["scrollWidth"] > fit["width"] + 1:
+                            problems.append(f"{where}: the page is {fit['scrollWidth']} px wide")
+                        if max(fit["right"], fit["controls"]) > fit["width"] + 1:
+                            problems.append(f"{where}: the explorer reaches x="
+                                            f"{max(fit['right'], fit['controls']):.0f}")
+                        if fit["scrolled"]:
+                            problems.append(f"{where}: {fit['scrolled']} must scroll")
+            _select(page, 3, stride=1, padding="full")
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            root.screenshot(path=str(SCREENSHOTS / "chapters__02_convolution__explorer-phone.png"))
+        finally:
+            page.close()
+        return problems
+
+    problems = chromium.run(visit)
+    assert not problems, f"at {PHONE[0]}x{PHONE[1]}:\n  " + "\n  ".join(problems)
 
 
 def test_works_from_a_file_url_and_only_on_its_page(site, chromium):  # noqa: F811

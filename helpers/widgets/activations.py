@@ -14,11 +14,24 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from helpers.figures.layers import plot_activation
 from helpers.scratch.activations import activation, activation_derivative, ACTIVATIONS
+from helpers.widgets.conv import picture_layout
 
 __all__ = ["ActivationExplorer", "activation_explorer"]
 
 
 _USES_ALPHA = ("leaky_relu", "prelu", "elu")
+
+# The picture's size in inches; at ``dpi`` it is shown at exactly its pixel size (400 x 280 at
+# 80 dpi), beside or under the controls, never stretched to the output area's width.
+_FIGSIZE = (5, 3.5)
+
+# The labels are one letter; the controls keep their widths and wrap onto a new line when the
+# output area is too narrow for all three.
+_LABEL = {"description_width": "24px"}
+
+
+def _control(width: str) -> widgets.Layout:
+    return widgets.Layout(width=width, max_width="100%", flex="0 0 auto", margin="0 16px 4px 0")
 
 
 class ActivationExplorer(widgets.VBox):
@@ -35,12 +48,17 @@ class ActivationExplorer(widgets.VBox):
         if name not in ACTIVATIONS:
             raise ValueError(f"name must be one of {ACTIVATIONS}; got {name!r}")
         self.dpi = dpi
-        self.name = widgets.Dropdown(options=list(ACTIVATIONS), value=name, description="f")
-        self.alpha = widgets.FloatSlider(value=alpha, min=0.0, max=2.0, step=0.01, description="α")
-        self.x0 = widgets.FloatSlider(value=x0, min=-4.0, max=4.0, step=0.1, description="x")
-        self.picture = widgets.Image(format="png")
+        self.name = widgets.Dropdown(options=list(ACTIVATIONS), value=name, description="f",
+                                     style=_LABEL, layout=_control("200px"))
+        self.alpha = widgets.FloatSlider(value=alpha, min=0.0, max=2.0, step=0.01, description="α",
+                                         style=_LABEL, layout=_control("260px"))
+        self.x0 = widgets.FloatSlider(value=x0, min=-4.0, max=4.0, step=0.1, description="x",
+                                      style=_LABEL, layout=_control("260px"))
+        self.picture = widgets.Image(format="png", layout=picture_layout(round(_FIGSIZE[0] * dpi)))
         self.message = widgets.HTML()
-        super().__init__([widgets.HBox([self.name, self.alpha, self.x0]), self.message, self.picture])
+        controls = widgets.HBox([self.name, self.alpha, self.x0],
+                                layout=widgets.Layout(flex_flow="row wrap", align_items="center"))
+        super().__init__([controls, self.message, self.picture])
         for control in (self.name, self.alpha, self.x0):
             control.observe(self._redraw, names="value")
         self._redraw()
@@ -50,7 +68,7 @@ class ActivationExplorer(widgets.VBox):
         name = self.name.value
         self.alpha.disabled = name not in _USES_ALPHA
         alpha = self.alpha.value if name in _USES_ALPHA else None
-        fig = Figure(figsize=(5, 3.5), dpi=self.dpi, layout="constrained")
+        fig = Figure(figsize=_FIGSIZE, dpi=self.dpi, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.subplots()
         plot_activation(name, alpha, ax=ax)

@@ -16,7 +16,7 @@ from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel
 from helpers.scratch.conv import conv2d
 from helpers.figures.matrices import plot_conv_step
 
-__all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer"]
+__all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer", "picture_layout"]
 
 
 # The valid-padding worked example of chapter 02 (a 5x5 image).
@@ -31,6 +31,33 @@ PADDING_CHOICES = (0, 1, 2, "same", "full")
 
 
 CUSTOM = "custom"
+
+# The picture's size in inches; at ``dpi`` it is shown at exactly its pixel size.
+_FIGSIZE = (11, 3.8)
+
+# Layout. Each control has a fixed width and each group of controls keeps its width (flex
+# "0 0 auto"); the groups wrap onto a new line when the output area is too narrow for all of
+# them side by side, instead of shrinking until dropdowns are clipped, slider values vanish and
+# the Play buttons cover the stride readout. ``max_width`` lets a control narrow in an output
+# area narrower than itself rather than stick out.
+_LABEL = {"description_width": "64px"}
+
+
+def _control(width: str) -> widgets.Layout:
+    return widgets.Layout(width=width, max_width="100%")
+
+
+def _group() -> widgets.Layout:
+    return widgets.Layout(flex="0 0 auto", max_width="100%", margin="0 24px 4px 0")
+
+
+def picture_layout(width: int) -> widgets.Layout:
+    """An Image's layout that shows a picture ``width`` pixels wide at its own size (not
+    stretched to the output area's width, which blurs it and can make it taller than the
+    screen), scaled down (keeping its proportions) only where the output area is narrower,
+    left-aligned."""
+    return widgets.Layout(width=f"{width}px", max_width="100%", height="auto",
+                          align_self="flex-start", object_fit="contain")
 
 
 class ConvExplorer(widgets.VBox):
@@ -51,23 +78,29 @@ class ConvExplorer(widgets.VBox):
         self.output_map = None  # ndarray[H_out, W_out] of the current settings
         self.current_kernel = None  # ndarray[kh, kw]
         names = list(KERNELS) + [CUSTOM]
-        self.kernel_name = widgets.Dropdown(options=names, value=kernel, description="kernel")
+        self.kernel_name = widgets.Dropdown(options=names, value=kernel, description="kernel",
+                                            style=_LABEL, layout=_control("260px"))
         self.kernel_text = widgets.Text(value="1 0 -1; 1 0 -1; 1 0 -1", description="values",
                                         placeholder="rows separated by ;", continuous_update=False,
-                                        disabled=kernel != CUSTOM)
-        self.stride = widgets.IntSlider(value=stride, min=1, max=3, description="stride")
+                                        disabled=kernel != CUSTOM, style=_LABEL,
+                                        layout=_control("260px"))
+        self.stride = widgets.IntSlider(value=stride, min=1, max=3, description="stride",
+                                        style=_LABEL, layout=_control("260px"))
         self.padding = widgets.Dropdown(options=list(PADDING_CHOICES), value=padding,
-                                        description="padding")
-        self.position = widgets.IntSlider(value=0, min=0, max=0, description="position")
-        self.play = widgets.Play(value=0, min=0, max=0, interval=700, description="play")
+                                        description="padding", style=_LABEL,
+                                        layout=_control("260px"))
+        self.position = widgets.IntSlider(value=0, min=0, max=0, description="position",
+                                          style=_LABEL, layout=_control("300px"))
+        self.play = widgets.Play(value=0, min=0, max=0, interval=700, description="play",
+                                 layout=widgets.Layout(flex="0 0 auto"))
         widgets.jslink((self.play, "value"), (self.position, "value"))
-        self.picture = widgets.Image(format="png")
+        self.picture = widgets.Image(format="png", layout=picture_layout(round(_FIGSIZE[0] * dpi)))
         self.message = widgets.HTML()
         controls = widgets.HBox([
-            widgets.VBox([self.kernel_name, self.kernel_text]),
-            widgets.VBox([self.stride, self.padding]),
-            widgets.VBox([widgets.HBox([self.play, self.position])]),
-        ])
+            widgets.VBox([self.kernel_name, self.kernel_text], layout=_group()),
+            widgets.VBox([self.stride, self.padding], layout=_group()),
+            widgets.HBox([self.play, self.position], layout=_group()),
+        ], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         super().__init__([controls, self.message, self.picture])
         for control in (self.kernel_name, self.kernel_text, self.stride, self.padding):
             control.observe(self._settings_changed, names="value")
@@ -109,7 +142,7 @@ class ConvExplorer(widgets.VBox):
         if self.output_map is None:
             return
         row, col = self.row_col
-        fig = Figure(figsize=(11, 3.8), dpi=self.dpi, layout="constrained")
+        fig = Figure(figsize=_FIGSIZE, dpi=self.dpi, layout="constrained")
         FigureCanvasAgg(fig)
         kh, kw = self.current_kernel.shape
         axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
