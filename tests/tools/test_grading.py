@@ -267,3 +267,12 @@ def test_hidden_tests_may_only_name_or_call_the_students_work():
     assert [s.code for s in split.sites.values()] == ["f", "answer_1"]
     with pytest.raises(SplitError, match="a hidden test may check only"):
         split_cell("check('h', answer_1 + 1, 3)", "hidden:ex1", Taint({"answer_1"}), hidden=True)
+
+
+def test_the_comparison_is_the_notebooks_and_never_raises():
+    from booktools.grading.judge import matches
+
+    assert matches(-6, -6.0, 1e-6, 1e-6) and matches(np.float32(404.2), 404.2, 1e-6, 1e-6)
+    assert matches([{"a.w", "a.b"}], [{"a.b", "a.w"}], 0, 0) and matches("B", "B", 0, 0)
+    assert not matches(np.array(["a"]), np.array(["a", "a"]), 0, 0)  # shapes differ
+    assert not matches(np.zeros(3), np.zeros((1, 3)), 1, 1) and matches([np.zeros(2)], [np.zeros(2)], 0, 0)

@@ -5,7 +5,6 @@ own guarantees seen from inside a kernel."""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import signal
 import subprocess

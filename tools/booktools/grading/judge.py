@@ -33,7 +33,9 @@ def matches(got, expected, atol: float, rtol: float) -> bool:
 
     try:
         result = _matches(got, expected, atol, rtol)
-        return bool(np.all(result)) if isinstance(result, np.ndarray) else result is True or result == True  # noqa: E712
+        if isinstance(result, np.ndarray):  # == of two arrays of strings: element by element
+            return np.shape(got) == np.shape(expected) and bool(result.all())
+        return isinstance(result, (bool, np.bool_)) and bool(result)
     except Exception:
         return False
 

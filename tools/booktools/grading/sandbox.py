@@ -135,7 +135,7 @@ class Kernel:
             time.sleep(0.02)
         context = zmq.Context()
         context.setsockopt(zmq.RECONNECT_IVL, -1)  # never follow a socket path the kernel replaced
-        context.setsockopt(zmq.MAXMSGSIZE, 256 * 2**20)
+        context.setsockopt(zmq.MAXMSGSIZE, 64 * 2**20)  # a bigger message drops the connection
         self.client = BlockingKernelClient(context=context)
         self.client.load_connection_info({**conn, "ip": ip})
         self.client.start_channels(hb=False)
@@ -187,14 +187,17 @@ class Kernel:
                 pass
         return "memory" if rss > 1.25 * self.limits.memory_mb * 2**20 else None
 
-    def execute(self, code: str, timeout: float, *, store_history: bool = True, max_records: int = 100_000) -> Outcome:
-        """Run code; wait at most ``timeout`` s (then interrupt, then kill)."""
+    def execute(self, code: str, timeout: float, *, store_history: bool = True,
+                max_bytes: int = 256 * 2**20) -> Outcome:
+        """Run code; wait at most ``timeout`` s (then interrupt, then kill). Keeps the grader's
+        records the kernel publishes, up to ``max_bytes`` of them."""
         if self.dead:
             return Outcome("died")
         kc = self.client
         msg_id = kc.execute(code, silent=False, store_history=store_history, allow_stdin=False, stop_on_error=False)
         out = Outcome("ok")
         deadline, interrupted, reply, idle, next_watch = time.monotonic() + timeout, False, None, False, 0.0
+        kept = 0
         while reply is None or not idle:
             now = time.monotonic()
             if now > deadline:
@@ -225,11 +228,13 @@ class Kernel:
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
-            if kind == "display_data" and MIME in content.get("data", {}) and len(out.records) < max_records:
-                try:
-                    out.records.append(json.loads(content["data"][MIME]))
-                except (TypeError, ValueError):
-                    pass
+            if kind == "display_data" and isinstance(content.get("data", {}).get(MIME), str):
+                kept += len(content["data"][MIME])
+                if kept <= max_bytes:
+                    try:
+                        out.records.append(json.loads(content["data"][MIME]))
+                    except (TypeError, ValueError, RecursionError):
+                        pass
             elif kind == "error":
                 out.ename, out.evalue = str(content.get("ename")), str(content.get("evalue"))[:2000]
             elif kind == "status" and content.get("execution_state") == "idle":
