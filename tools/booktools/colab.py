@@ -86,7 +86,7 @@ def snapshot(repo: Path, dest: Path, refs: list[str] | tuple[str, ...] = ("main"
         shutil.copy2(src, dest / rel, follow_symlinks=False)
     first, *others = list(refs) or ["main"]
     _git("init", "--quiet", f"--initial-branch={first}", cwd=dest)
-    _git("add", "--all", cwd=dest)
+    _git("add", "--all", "--force", cwd=dest)  # what was copied, ignored or not (a forced add)
     _git("-c", "user.name=cnn-book tests", "-c", "user.email=tests@cnn-book.invalid", "commit", "--quiet",
          "--no-verify", "--message", "snapshot of the working tree", cwd=dest)
     for ref in others:
