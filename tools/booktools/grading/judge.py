@@ -87,13 +87,15 @@ def judge(calls: list[dict], records: list, *, func_names: dict[int, str], stopp
                 cases.setdefault(key + (r["case"],), r)
             else:
                 got.setdefault(key, r)
-    for call in calls:
-        verdict = _one(call, got, cases, func_names, cell_error, stopped)
-        if verdict is not None:
-            if hidden:
-                return Verdict(False, "hidden tests did not pass", verdict.not_done)
-            return Verdict(False, verdict.note[:NOTE_CHARS], verdict.not_done)
-    return Verdict(True, "passed")
+    failed = [v for v in (_one(c, got, cases, func_names, cell_error, stopped) for c in calls) if v is not None]
+    if not failed:
+        return Verdict(True, "passed")
+    # a stub left anywhere in the cell is what to say (a check the notebook skips for a stub, behind
+    # `if answer is not ...:`, runs here on the stub and fails for that reason)
+    verdict = next((v for v in failed if v.not_done), failed[0])
+    if hidden:
+        return Verdict(False, "hidden tests did not pass", verdict.not_done)
+    return Verdict(False, verdict.note[:NOTE_CHARS], verdict.not_done)
 
 
 def _missing(cell_error, stopped) -> Verdict:
