@@ -272,3 +272,25 @@ def test_evaluation_runs_in_float32_even_inside_a_bfloat16_autocast_region():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         inside = evaluate(model, data, device="cpu")
     assert inside["loss"] == pytest.approx(plain["loss"], rel=1e-6)
+
+
+def test_fit_is_the_shared_loop_without_a_shard_with_the_same_arguments():
+    """fit and fit_distributed run one loop, fit_shard: fit passes no shard, and every argument of fit
+    (with its default) is fit_shard's, so the data-parallel sibling takes exactly fit's arguments."""
+    import inspect
+
+    from helpers.training.loop import fit_shard
+
+    fit_params = inspect.signature(fit).parameters
+    shard_params = inspect.signature(fit_shard).parameters
+    assert list(shard_params) == ["shard", *fit_params]
+    assert all(shard_params[name].default == p.default for name, p in fit_params.items())
+    data = halves(40)
+    torch.manual_seed(0)
+    a = LeNet5()
+    ha = fit(a, data, epochs=2, batch_size=16, augment=("flip", "crop"), progress=False, device="cpu")
+    torch.manual_seed(0)
+    b = LeNet5()
+    hb = fit_shard(None, b, data, epochs=2, batch_size=16, augment=("flip", "crop"), progress=False, device="cpu")
+    assert ha.train_loss == hb.train_loss and "world_size" not in hb.settings
+    assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())

@@ -8,6 +8,10 @@ pad-and-crop) -- no ``DataLoader`` workers, no per-image Python. On CUDA it trai
 (:func:`amp_dtype`: bfloat16 where the GPU has it natively, float16 with a gradient scaler on
 older GPUs) and channels-last; on the CPU it uses every core it may run on, in float32.
 Evaluation and prediction always run in float32, so metrics are the same numbers on every device.
+
+The same loop trains data-parallel: :func:`fit_shard` is ``fit`` for one process of several, each
+taking its rows of every batch (:mod:`helpers.training.distributed` starts the processes' group and
+passes the shard); ``fit`` is ``fit_shard`` with no shard.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from torch import nn
 from helpers.training.devices import amp_dtype, cpu_threads, pick_device, set_seed
 from helpers.training.history import History
 from helpers.training.inputs import AUGMENTATIONS, augment_batch, to_input
+from helpers.training.optimizers import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 
-__all__ = ["fit", "evaluate", "predict"]
+__all__ = ["fit", "fit_shard", "evaluate", "predict"]
 
 
 def _tensors(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,32 +74,6 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype, enabled=True) if dtype else torch.autocast(device.type, enabled=False)
 
 
-def _param_groups(model: nn.Module, param_groups: list[dict] | None, lr: float) -> list[dict]:
-    """Optimiser groups ``[{"params": [...], "lr": ...}]`` from ``fit``'s ``param_groups``."""
-    if param_groups is None:
-        params = [p for p in model.parameters() if p.requires_grad]
-        if not params:
-            raise ValueError("the model has no parameter with requires_grad=True: nothing would train")
-        return [{"params": params, "lr": lr}]
-    if not isinstance(param_groups, (list, tuple)) or not all(
-            isinstance(g, dict) and "params" in g for g in param_groups):
-        raise TypeError("param_groups must be a list of dicts with a 'params' list (as "
-                        "helpers.transfer.prepare returns them); got " + type(param_groups).__name__)
-    own = {id(p) for p in model.parameters()}
-    groups = []
-    for g in param_groups:
-        params = list(g["params"])
-        if any(id(p) not in own for p in params):
-            raise ValueError(f"param_groups group {g.get('name', len(groups))!r} holds parameters "
-                             "that are not the model's: prepare the same model you train")
-        factor = float(g.get("lr_factor", 1.0))
-        if params:
-            groups.append({"params": params, "lr": lr * factor})
-    if not groups:
-        raise ValueError("param_groups holds no parameters: nothing would train")
-    return groups
-
-
 def fit(
     model: nn.Module,
     train_data,
@@ -130,7 +109,7 @@ def fit(
         augment: any of ``"flip"`` (random horizontal flip) and ``"crop"`` (pad 4, random crop);
             uint8 images only.
         label_smoothing: passed to the cross-entropy loss.
-        param_groups: what trains, as ``helpers.transfer.prepare`` returns it: dicts with
+        param_groups: what trains, as ``helpers.training.transfer.prepare`` returns it: dicts with
             ``"params"`` and an optional ``"lr_factor"`` (the group's peak rate is ``lr * lr_factor``).
             Default: every parameter with ``requires_grad``, at ``lr``.
         device: default :func:`pick_device`.
@@ -139,6 +118,25 @@ def fit(
             ``False``: float32 everywhere; ``True``: mixed precision even where the default is
             float32 (bfloat16 on a CPU, a choice to measure).
         progress: show a ``tqdm`` bar with the running loss and accuracy.
+    """
+    return fit_shard(None, model, train_data, val_data, epochs=epochs, batch_size=batch_size, lr=lr,
+                     weight_decay=weight_decay, optimizer=optimizer, schedule=schedule, augment=augment,
+                     label_smoothing=label_smoothing, param_groups=param_groups, device=device, seed=seed,
+                     amp=amp, progress=progress)
+
+
+def fit_shard(shard, model: nn.Module, train_data, val_data=None, *, epochs: int, batch_size: int = 128,
+              lr: float = 2e-3, weight_decay: float = 0.0, optimizer: str = "adamw", schedule: str = "onecycle",
+              augment: tuple[str, ...] | list[str] = (), label_smoothing: float = 0.0,
+              param_groups: list[dict] | None = None, device: torch.device | str | None = None, seed: int = 0,
+              amp: bool | None = None, progress: bool = True) -> History:
+    """:func:`fit`'s loop, run by one process of ``shard.world_size`` that train one model together.
+
+    ``shard=None`` is :func:`fit`: one process trains on every whole batch. Otherwise ``shard`` (a
+    :class:`helpers.training.distributed.Shard`; ``fit_distributed`` passes it) gives this process its
+    rows of each global batch of ``batch_size`` and its share of the loss, wraps the model so that
+    gradients are averaged over the processes, sums the metrics over them, and seeds dropout and
+    augmentation per process; only rank 0 draws the progress bar. The arguments are ``fit``'s.
     """
     from tqdm.auto import tqdm
 
@@ -150,7 +148,7 @@ def fit(
     unknown = set(augment) - set(AUGMENTATIONS)
     if unknown:
         raise ValueError(f"augment may hold {AUGMENTATIONS}; got {sorted(unknown)}")
-    if optimizer not in ("adamw", "sgd") or schedule not in ("onecycle", "constant"):
+    if optimizer not in OPTIMIZERS or schedule not in SCHEDULES:
         raise ValueError(f"optimizer must be 'adamw' or 'sgd' and schedule 'onecycle' or "
                          f"'constant'; got {optimizer!r}, {schedule!r}")
     device = torch.device(device) if device is not None else pick_device()
@@ -164,27 +162,21 @@ def fit(
                          f"{images.dtype} of shape {tuple(images.shape)}: pass augment=()")
     images, labels = images.to(device), labels.to(device)  # the whole set lives on the device
     n = images.shape[0]
-    steps_per_epoch = -(-n // batch_size)
-
-    set_seed(seed)
-    generator = torch.Generator(device=device).manual_seed(seed)
+    # batches of an epoch, and the examples they hold (a shard drops a last batch too small to share)
+    steps_per_epoch, seen = shard.plan(n, batch_size) if shard is not None else (-(-n // batch_size), n)
+    own_seed = shard.seed(seed) if shard is not None else seed
+    set_seed(own_seed)
+    generator = torch.Generator(device=device).manual_seed(seed)  # the data order: the same in every process
+    augmenter = generator if own_seed == seed else torch.Generator(device=device).manual_seed(own_seed)
     model.to(device)
     cuda = device.type == "cuda"
     # channels-last lets cuDNN and oneDNN pick faster convolution kernels: measured 1.1-1.4x per
     # training step on the book's 2-core CPU too, not only on GPUs (benchmarks/cifar_speed.py).
     if images.ndim == 4:
         model.to(memory_format=torch.channels_last)
-    groups = _param_groups(model, param_groups, lr)
-    if optimizer == "adamw":
-        opt = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
-    else:
-        opt = torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-    total_steps = epochs * steps_per_epoch
-    # one-cycle needs a step or more in each of its two phases; a run of 3 steps or fewer keeps lr
-    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups],
-                                                 total_steps=total_steps,
-                                                 pct_start=min(0.5, max(0.25, 2 / total_steps)))
-             if schedule == "onecycle" and total_steps > 3 else None)
+    net = shard.wrap(model) if shard is not None else model  # DistributedDataParallel averages gradients
+    opt = make_optimizer(model, optimizer, lr=lr, weight_decay=weight_decay, param_groups=param_groups)
+    sched = make_schedule(opt, schedule, epochs * steps_per_epoch)
     if amp not in (None, True, False):
         raise ValueError(f"amp must be None (automatic), True or False; got {amp!r}")
     dtype = amp_dtype(device) if amp is None else (
@@ -196,31 +188,37 @@ def fit(
                                     label_smoothing=label_smoothing, device=str(device), seed=seed,
                                     train_size=n, threads=torch.get_num_threads(),
                                     amp=str(dtype).removeprefix("torch.") if dtype else "float32"))
+    if shard is not None:
+        history.settings.update(shard.settings(batch_size))
+    progress = progress and (shard is None or shard.rank == 0)
     elapsed = 0.0
     bar = tqdm(total=epochs * steps_per_epoch, desc="training", unit="batch", disable=not progress,
                leave=False)
     for epoch in range(1, epochs + 1):
-        model.train()
+        net.train()
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator, device=device)
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device, dtype=torch.long)
         for step in range(steps_per_epoch):
-            idx = order[step * batch_size:(step + 1) * batch_size]
+            idx, share = order[step * batch_size:(step + 1) * batch_size], 1.0
+            if shard is not None:  # this process's rows, and their weight in the batch's mean loss
+                idx, share = shard.split(idx)
             x = _prepare(images[idx])
             if augment:
-                x = augment_batch(x, augment, generator).contiguous(memory_format=torch.channels_last)
+                x = augment_batch(x, augment, augmenter).contiguous(memory_format=torch.channels_last)
             y = labels[idx]
             with _autocast(device, dtype):
-                logits = model(x)
+                logits = net(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=label_smoothing)
             opt.zero_grad(set_to_none=True)
+            weighted = loss if share == 1.0 else loss * share
             if scaler is not None:  # float16: scale the loss so small gradients do not underflow
-                scaler.scale(loss).backward()
+                scaler.scale(weighted).backward()
                 scaler.step(opt)
                 scaler.update()
             else:
-                loss.backward()
+                weighted.backward()
                 opt.step()
             if sched is not None:
                 sched.step()
@@ -229,15 +227,17 @@ def fit(
             if progress and step % 20 == 0:
                 bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
             bar.update()
+        if shard is not None:  # every process's sums, the same numbers in each
+            loss_sum, correct = shard.sum(loss_sum), shard.sum(correct)
         if cuda:
             torch.cuda.synchronize()
         elapsed += time.perf_counter() - start
         history.epoch.append(epoch)
-        history.train_loss.append(loss_sum.item() / n)
-        history.train_acc.append(correct.item() / labels.numel())  # per example, or per pixel
+        history.train_loss.append(loss_sum.item() / seen)
+        history.train_acc.append(correct.item() / (labels.numel() // n * seen))  # per example, or per pixel
         history.seconds.append(round(elapsed, 3))
         if val_data is not None:
-            result = evaluate(model, val_data, device=device)
+            result = (evaluate if shard is None else shard.evaluate)(model, val_data, device=device)
             history.val_loss.append(result["loss"])
             history.val_acc.append(result["accuracy"])
     bar.close()
