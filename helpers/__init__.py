@@ -64,6 +64,8 @@ rewrites this list and a test checks it):
 * 12_beyond_2d: analysis.metrics, analysis.segmentation, checks, config, data.generated,
   figures.images, figures.metrics, figures.signals, figures.training, models.nd, scratch.shapes,
   training.devices, training.loop
+* A1_distributed: config, models.classic, scratch.shapes, training.checkpoints, training.devices,
+  training.distributed, training.processes
 
 .. module-table-end
 """
