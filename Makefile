@@ -22,8 +22,15 @@ help:
 
 install: $(STAMP)
 
+# The Pythons the pinned stack installs on: torch 2.14.1 and torchvision 0.29.1 have wheels for
+# CPython 3.10 to 3.14 (none for 3.15), and the whole of constraints.txt resolves to wheels on 3.11.5
+# to 3.14 (nbgrader 0.9.6 needs 3.11, soupsieve 4.1.2 3.11.5). Checked on 2026-11-30 with
+# `uv pip compile constraints.txt --only-binary :all: --python-version 3.X`, no download.
+PY_OLDEST := 3, 11, 5
+PY_NEWEST := 3, 14
+
 $(STAMP): requirements.txt constraints.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 10) <= v <= (3, 12) else "The CNN Book needs Python 3.10 to 3.12, but $(PYTHON) is %d.%d. Run make with PYTHON=python3.11 (or another supported version)." % v)'
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if ($(PY_OLDEST)) <= v[:3] and v[:2] <= ($(PY_NEWEST)) else "The CNN Book needs Python 3.11 (3.11.5 or later) to 3.14, the Pythons its pinned PyTorch 2.14 stack has wheels for, but $(PYTHON) is %d.%d.%d. Run make with PYTHON=python3.13 (or another supported version)." % v[:3])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt \
 	  2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
