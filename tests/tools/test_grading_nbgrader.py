@@ -65,9 +65,10 @@ def course(tmp_path_factory):
     return course
 
 
-def test_nbgrader_validate_passes_a_solution(course):
+@pytest.mark.parametrize("topic", CHAPTERS)
+def test_nbgrader_validate_passes_the_solution(course, topic):
     assert "Success! Your notebook passes all the tests." in _nbgrader(
-        course, "validate", str(ROOT / "solutions" / f"{CHAPTERS[0]}.ipynb"))
+        course, "validate", str(ROOT / "solutions" / f"{topic}.ipynb"))
 
 
 @pytest.mark.parametrize("topic", CHAPTERS)
