@@ -154,8 +154,11 @@ def _run(assignment: Assignment, inputs: Path, isolation: str, timeout: float) -
                 if HIDDEN + gid in assignment.splits:
                     codes.append(assignment.splits[HIDDEN + gid].trusted)
             for code in codes:
-                out = kernel.execute(code, timeout)
+                out = kernel.execute(code, timeout, max_bytes=2**30)
                 records += out.records
+                if out.truncated:
+                    raise SourceError(f"{assignment.source_path}: test cell {gid} sends more than 1 GB of "
+                                      "expected values and inputs; use smaller cases")
                 if out.status != "ok":
                     what = f"{out.ename}: {out.evalue}" if out.status == "error" else out.status
                     raise SourceError(f"{assignment.source_path}: the source notebook fails in cell {number} "

@@ -62,6 +62,7 @@ class Outcome:
     ename: str | None = None
     evalue: str | None = None
     records: list = field(default_factory=list)
+    truncated: bool = False  # more records than ``max_bytes``: the rest were dropped
 
 
 def bwrap_problem() -> str | None:
@@ -188,7 +189,7 @@ class Kernel:
         return "memory" if rss > 1.25 * self.limits.memory_mb * 2**20 else None
 
     def execute(self, code: str, timeout: float, *, store_history: bool = True,
-                max_bytes: int = 256 * 2**20) -> Outcome:
+                max_bytes: int = 32 * 2**20) -> Outcome:
         """Run code; wait at most ``timeout`` s (then interrupt, then kill). Keeps the grader's
         records the kernel publishes, up to ``max_bytes`` of them."""
         if self.dead:
@@ -230,6 +231,7 @@ class Kernel:
             kind, content = msg["msg_type"], msg["content"]
             if kind == "display_data" and isinstance(content.get("data", {}).get(MIME), str):
                 kept += len(content["data"][MIME])
+                out.truncated |= kept > max_bytes
                 if kept <= max_bytes:
                     try:
                         out.records.append(json.loads(content["data"][MIME]))
