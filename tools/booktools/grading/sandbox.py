@@ -5,9 +5,10 @@ network, IPC, UTS and cgroup namespaces: it sees only its own processes in ``/pr
 network, an empty environment but for a few variables, a read-only view of the Python install,
 the virtual environment and the ``helpers`` package (not the repository, the submissions, the
 gradebook or the grader's files), and writes only to a size-limited ``/tmp`` (tmpfs) and
-``/dev/shm``. Every process it starts lives in its PID namespace and dies with it
-(``--die-with-parent``; killing the namespace's first process kills them all), also when the
-grader itself is killed. Memory, file size and core dumps are limited with rlimits, and the
+``/dev/shm``. Every process it starts lives in its PID namespace and dies with it (killing the
+namespace's first process kills them all), also when the grader itself is killed: a watcher
+between the grader and bwrap (:mod:`booktools.grading.bwrap`) ends the sandbox when the grader's
+end of a pipe closes. Memory, file size and core dumps are limited with rlimits, and the
 grader watches memory and the number of processes from outside.
 
 The kernel binds its ZeroMQ sockets as Unix sockets in its own ``/tmp``; the grader connects to
