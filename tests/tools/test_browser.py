@@ -47,7 +47,7 @@ import yaml
 from booktools.book import repo_url, toc_files
 from booktools.site import LinkChecker, serve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = toc_files(ROOT)
 CHROMIUM = os.environ.get("CNN_BOOK_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "_build" / "screenshots"

@@ -1,30 +1,13 @@
-"""helpers.widgets.conv_explorer driven from code, and the kernel table it shares with the book;
-the layouts of both explorers (conv_explorer and activation_explorer) as JupyterLab lays them out.
-"""
+"""helpers.widgets.conv: conv_explorer driven from code, the kernel table it shares with the book, and its layout as JupyterLab lays it out."""
 
 from __future__ import annotations
-
-import matplotlib
-
-matplotlib.use("Agg")
-
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
-import ipywidgets  # noqa: E402
-
 import helpers.widgets.conv as widgets_module  # noqa: E402
-from helpers.widgets.activations import activation_explorer  # noqa: E402
 from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel  # noqa: E402
 from helpers.scratch.conv import conv2d  # noqa: E402
 from helpers.widgets.conv import conv_explorer, DEFAULT_IMAGE, PADDING_CHOICES  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-# ---------------------------------------------------------------------------------------------
-# kernels
-# ---------------------------------------------------------------------------------------------
+from widgetlayout import PNG_MAGIC, check_controls, check_picture, png_size  # noqa: E402
 
 
 def test_kernel_table_holds_the_presets_read_only():
@@ -66,11 +49,6 @@ def test_parse_kernel(text, expected):
 def test_parse_kernel_rejects_bad_text(text, message):
     with pytest.raises(ValueError, match=message):
         parse_kernel(text)
-
-
-# ---------------------------------------------------------------------------------------------
-# the explorer
-# ---------------------------------------------------------------------------------------------
 
 
 def test_default_explorer_shows_the_valid_vertical_edge_example():
@@ -193,84 +171,17 @@ def test_explorer_rejects_bad_arguments(kwargs, message):
         conv_explorer(**kwargs)
 
 
-# ---------------------------------------------------------------------------------------------
-# layout (what JupyterLab draws; checked there in headless Chromium at 1400, 1366 and 1024 px
-# wide: no clipped dropdown, no Play button over a slider's value, every value shown, and the
-# pictures at their own size)
-# ---------------------------------------------------------------------------------------------
-
-# The output area of a notebook in JupyterLab on a 1024-px screen, file browser open.
-NARROW_OUTPUT_PX = 590
-PLAY_PX = 150  # the Play widget's three buttons
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data.startswith(PNG_MAGIC)
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-def _px(length: str) -> int:
-    assert length.endswith("px"), f"{length!r} is not a fixed width"
-    return int(length[:-2])
-
-
-def _width(widget) -> int:
-    if isinstance(widget, ipywidgets.Play):
-        return PLAY_PX
-    if isinstance(widget, ipywidgets.VBox) and not isinstance(widget, ipywidgets.HBox):
-        return max(_width(child) for child in widget.children)
-    if isinstance(widget, ipywidgets.Box):
-        return sum(_width(child) for child in widget.children)
-    return _px(widget.layout.width)
-
-
-def _check_controls(controls, labelled) -> None:
-    """The box of controls wraps instead of squeezing; each control keeps a fixed width."""
-    assert controls.layout.flex_flow == "row wrap"
-    for control in labelled:
-        assert 150 <= _px(control.layout.width) <= 320, control.description
-        assert control.layout.max_width == "100%", control.description
-        assert control.style.description_width.endswith("px"), control.description
-    for group in controls.children:  # a group keeps its width: it moves to a new line instead
-        if isinstance(group, ipywidgets.Box):
-            assert group.layout.flex == "0 0 auto"
-        else:
-            assert group.layout.flex == "0 0 auto" or group.layout.width
-        assert _width(group) <= NARROW_OUTPUT_PX
-
-
-def _check_picture(picture) -> None:
-    """Shown at the PNG's own size (scaled down only in a narrower output), left-aligned."""
-    width, height = _png_size(bytes(picture.value))
-    assert picture.layout.width == f"{width}px"
-    assert picture.layout.max_width == "100%" and picture.layout.height == "auto"
-    assert picture.layout.align_self == "flex-start"  # not stretched across the output area
-
-
 def test_conv_explorer_layout():
     e = conv_explorer()
     controls = e.children[0]
-    _check_controls(controls, [e.kernel_name, e.kernel_text, e.stride, e.padding, e.position])
+    check_controls(controls, [e.kernel_name, e.kernel_text, e.stride, e.padding, e.position])
     assert len({c.style.description_width for c in (e.kernel_name, e.stride, e.position)}) == 1
     assert e.play.layout.flex == "0 0 auto"
     # The Play buttons and the position slider sit together, in a group of their own.
     assert any(e.play in g.children and e.position in g.children for g in controls.children)
     assert not any(e.play in g.children and e.stride in g.children for g in controls.children)
-    _check_picture(e.picture)
-    assert _png_size(bytes(e.picture.value)) == (880, 304)
+    check_picture(e.picture)
+    assert png_size(bytes(e.picture.value)) == (880, 304)
     e.padding.value = "full"
     e.position.value = 10
-    _check_picture(e.picture)  # the picture keeps its size whatever the settings
-
-
-def test_activation_explorer_layout():
-    e = activation_explorer()
-    controls = e.children[0]
-    _check_controls(controls, [e.name, e.alpha, e.x0])
-    for control in (e.name, e.alpha, e.x0):
-        assert control.layout.flex == "0 0 auto"
-    _check_picture(e.picture)
-    width, height = _png_size(bytes(e.picture.value))
-    assert (width, height) == (400, 280)  # shown 400 x 280: with the sliders on a 1080-px screen
-    e.name.value = "elu"
-    _check_picture(e.picture)
+    check_picture(e.picture)  # the picture keeps its size whatever the settings

@@ -1,28 +1,16 @@
-"""helpers.train and helpers.models on tiny problems whose answers are known (CPU, no data files)."""
+"""helpers.train and helpers.models on tiny problems whose answers are known (CPU, no data files).
+"""
 
 from __future__ import annotations
-
-import numpy as np
 import pytest
 import torch
+from toydata import halves
 from torch import nn
-
 from helpers.models.classic import CifarCNN, LeNet5, MLP
 from helpers.scratch.shapes import conv_params, count_params, dense_params
-from helpers.training.checkpoints import load_checkpoint, save_checkpoint
-from helpers.training.devices import amp_dtype, pick_device, set_seed
-from helpers.training.inputs import augment_batch, flip_and_crop, to_input
+from helpers.training.devices import set_seed
+from helpers.training.inputs import to_input
 from helpers.training.loop import evaluate, fit, predict
-
-
-def halves(n: int = 256, seed: int = 0):
-    """Images bright in the top half (class 1) or the bottom half (class 0): linearly separable."""
-    g = torch.Generator().manual_seed(seed)
-    labels = torch.randint(0, 2, (n,), generator=g)
-    images = torch.randint(0, 40, (n, 1, 28, 28), generator=g, dtype=torch.uint8)
-    images[labels == 1, :, :14] += 150
-    images[labels == 0, :, 14:] += 150
-    return images, labels
 
 
 def test_parameter_counts_match_the_syllabus_formulas():
@@ -46,18 +34,6 @@ def test_models_check_their_input_shape():
         CifarCNN(dropout=1.5)
     assert LeNet5()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
     assert CifarCNN()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
-
-
-def test_fit_learns_a_separable_problem():
-    train, val = halves(256, seed=0), halves(128, seed=1)
-    set_seed(0)
-    history = fit(LeNet5(num_classes=2), train, val, epochs=3, batch_size=32, lr=3e-3, progress=False)
-    assert history.epoch == [1, 2, 3]
-    assert history.val_acc[-1] == 1.0
-    assert history.train_loss[-1] < history.train_loss[0]
-    assert history.seconds == sorted(history.seconds) and history.seconds[-1] > 0
-    assert history.settings["train_size"] == 256 and history.settings["device"] == str(pick_device())
-    assert "epoch  train loss" in str(history)
 
 
 def test_same_seed_same_history_other_seed_differs():
@@ -94,42 +70,6 @@ def test_evaluate_and_predict_on_a_hand_weighted_model():
     assert torch.equal(predict(model, images), labels)
     probs = predict(model, (images, labels), probabilities=True)
     assert probs.shape == (200, 2) and torch.allclose(probs.sum(1), torch.ones(200))
-
-
-def test_checkpoint_round_trip(tmp_path):
-    set_seed(3)
-    model = LeNet5()
-    path = save_checkpoint(tmp_path / "ckpt" / "lenet5.pt", model, source="test data", accuracy=0.5,
-                           epochs=1, settings={"lr": 0.1})
-    other = LeNet5()
-    meta = load_checkpoint(path, other)
-    assert meta == {"source": "test data", "accuracy": 0.5, "epochs": 1, "settings": {"lr": 0.1}}
-    x = to_input(halves(4)[0])
-    assert torch.equal(model.eval()(x), other.eval()(x))
-    with pytest.raises(ValueError, match="holds a LeNet5, not a CifarCNN"):
-        load_checkpoint(path, CifarCNN())
-    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
-        load_checkpoint(tmp_path / "missing.pt", model)
-    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="not a readable checkpoint"):
-        load_checkpoint(tmp_path / "junk.pt", model)
-
-
-def test_augmentation_is_a_flip_or_a_shift_of_the_same_image():
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(64, 3, 16, 16, generator=g)
-    flipped = augment_batch(x, ("flip",), torch.Generator().manual_seed(1))
-    same = (flipped == x).flatten(1).all(1)
-    mirrored = (flipped == x.flip(3)).flatten(1).all(1)
-    assert (same | mirrored).all() and same.any() and mirrored.any()
-    cropped = augment_batch(x, ("crop",), torch.Generator().manual_seed(2))
-    assert cropped.shape == x.shape
-    # a pad-and-crop shift keeps the image's centre pixels, moved by at most 4
-    for i in range(8):
-        centre = x[i, :, 6:10, 6:10]
-        found = any(torch.equal(cropped[i, :, 6 + dy:10 + dy, 6 + dx:10 + dx], centre)
-                    for dy in range(-4, 5) for dx in range(-4, 5))
-        assert found
 
 
 def test_fit_rejects_bad_arguments():
@@ -187,24 +127,6 @@ def test_fit_runs_with_very_few_steps(n):
     assert history.epoch == [1] and history.settings["train_size"] == n
 
 
-def test_flip_and_crop_matches_numpy_pad_and_slice():
-    g = torch.Generator().manual_seed(3)
-    x = torch.rand(5, 2, 6, 7, generator=g)
-    flip = torch.tensor([True, False, True, False, False])
-    dy, dx = torch.tensor([0, 1, 2, 4, 2]), torch.tensor([4, 0, 2, 3, 1])
-    got = flip_and_crop(x, flip, dy, dx, pad=2).numpy()
-    for i in range(5):
-        img = x[i].numpy()[:, :, ::-1] if flip[i] else x[i].numpy()
-        padded = np.pad(img, ((0, 0), (2, 2), (2, 2)), mode="reflect")
-        np.testing.assert_array_equal(got[i], padded[:, dy[i]:dy[i] + 6, dx[i]:dx[i] + 7])
-    assert torch.equal(flip_and_crop(x, torch.zeros(5, dtype=torch.bool), torch.full((5,), 2),
-                                     torch.full((5,), 2), pad=2), x)  # centre crop, no flip: unchanged
-    with pytest.raises(ValueError, match=r"dy must have shape \(5,\)"):
-        flip_and_crop(x, flip, dy[:3], dx, pad=2)
-    with pytest.raises(ValueError, match=r"must lie in 0..4"):
-        flip_and_crop(x, flip, dy + 1, dx, pad=2)
-
-
 def test_cpu_threads_honour_omp_num_threads(monkeypatch):
     from helpers.training.devices import cpu_threads
 
@@ -217,38 +139,6 @@ def test_cpu_threads_honour_omp_num_threads(monkeypatch):
     assert cpu_threads() == cores  # never more threads than cores
     monkeypatch.setenv("OMP_NUM_THREADS", "lots")
     assert cpu_threads() == cores
-
-
-# ---------------------------------------------------------------- mixed precision
-
-
-@pytest.mark.parametrize("capability,expected", [
-    ((7, 5), torch.float16),   # T4: bfloat16 only by emulation -> float16 with a gradient scaler
-    ((7, 0), torch.float16),   # V100
-    ((6, 0), torch.float16),   # P100
-    ((8, 0), torch.bfloat16),  # A100
-    ((8, 9), torch.bfloat16),  # L4, RTX 40xx
-    ((9, 0), torch.bfloat16),  # H100
-])
-def test_amp_dtype_follows_the_gpus_native_support(monkeypatch, capability, expected):
-    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)  # a T4 says so too
-    assert amp_dtype(torch.device("cuda")) == expected
-    assert amp_dtype("cuda:0") == expected
-
-
-def test_amp_dtype_asks_torch_without_emulation_when_the_capability_is_unknown(monkeypatch):
-    def no_gpu(device=None):
-        raise RuntimeError("no CUDA GPUs are available")
-
-    monkeypatch.setattr(torch.cuda, "get_device_capability", no_gpu)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
-    assert amp_dtype("cuda") == torch.float16
-
-
-@pytest.mark.parametrize("device", ["cpu", "mps", "meta"])
-def test_amp_dtype_is_float32_off_cuda(device):
-    assert amp_dtype(device) is None
 
 
 def test_fit_records_its_precision_and_amp_can_be_forced_on_the_cpu():
