@@ -105,7 +105,10 @@ CASES = {
     "syntax_error_in_one_cell": (all_answers(a3="answer_99_3 = (404.2"), "ok", PART, [], ""),
     "malformed_cell_metadata": (_json_bytes(all_answers(), _bad_cell_metadata), "invalid_notebook", {}, [],
                                 "not a valid notebook"),
-    "malformed_nbgrader_metadata": (_json_bytes(all_answers(), _bad_nbgrader_metadata), "ok", FULL, [], ""),
+    "malformed_nbgrader_metadata": (_json_bytes(all_answers(), _bad_nbgrader_metadata), "ok", FULL,
+                                    ["malformed_nbgrader_metadata"], ""),
+    "nbformat_4_0_ids_missing_metadata_kept": (_json_bytes(all_answers(), lambda d: [
+        d.update(nbformat_minor=0), *[c.pop("id") for c in d["cells"]]]), "ok", FULL, [], ""),
     "test_cell_edited": (all_answers(a1="answer_99_1 = 1", edit=lambda nb: setattr(nb.cells[INDEX["ex99_1_check"]],
                                                                                      "source", "pass")),
                          "ok", {k: v for k, v in FULL.items() if k != "ex99_1_check"}, [], ""),
@@ -169,6 +172,8 @@ def test_each_submission_gets_its_exact_row(graded, name):
     expect(row, status, earned)
     for flag in flags:
         assert flag in row["flags"].split(";"), f"{name}: flags {row['flags']!r} lack {flag}"
+    if name in ("solution", "vscode_metadata_stripped", "nbformat_4_0_ids_missing_metadata_kept"):
+        assert row["flags"] == "", f"{name}: nothing to flag, yet {row['flags']!r}"
     if error:
         assert error in row["error"], f"{name}: error {row['error']!r}"
     elif status == "ok":

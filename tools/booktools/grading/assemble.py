@@ -143,6 +143,9 @@ def _match(cells: list, exercise) -> tuple[dict[int, int], list[str]]:
     answers = {i for i, c in enumerate(exercise.cells) if meta(c).get("solution")}
     mapping, flags, taken = {}, [], set()
     for j, cell in enumerate(cells):
+        raw = cell.get("metadata", {}).get("nbgrader")
+        if raw is not None and (not isinstance(raw, dict) or not isinstance(raw.get("grade_id", ""), str)):
+            flags.append("malformed_nbgrader_metadata")  # ignored: the cell is matched by id or position
         i = by_gid.get(grade_id(cell))
         if i is None and isinstance(cell.get("id"), str):
             i = by_id.get(cell.get("id"))
