@@ -1,21 +1,30 @@
-"""Instant feedback for exercises: a check prints ✅, or stops the cell with ❌ or ⏳.
+"""Instant feedback for exercises: a check prints ✅, ❌ (with what went wrong) or ⏳.
 
-A check cell in an exercise notebook is also a graded test cell: it passes (the cell runs
-without error) only when the answer is right. Expected values are computed by the caller from
-the tested reference in ``helpers``, never pasted in.
+A check cell in an exercise notebook is also a graded test cell. Expected values are computed by
+the caller from the tested reference in ``helpers``, never pasted in.
 
-The exceptions raised here render in Jupyter as a single friendly line instead of a traceback
-(IPython calls ``_render_traceback_``), but they are real errors: "Run all" stops there and a
-grader scores the cell 0.
+How a check that is not ✅ ends depends on who runs the notebook:
+
+* **a student** (JupyterLab, Colab): it prints ❌ or ⏳ and returns, so "Run all" goes on to the
+  next exercise and nothing shows in a red error box;
+* **a grader**: it raises :class:`CheckFailed` or :class:`NotDoneYet` (assertions, rendered in
+  Jupyter as their message alone, no traceback), so the cell fails and scores 0. A grader is
+  recognised by its environment: ``NBGRADER_EXECUTION`` (set by nbgrader's ``autograde`` and
+  ``validate``) or ``CNN_BOOK_GRADING=1`` (set by the book's grader in its kernels, by ``make
+  execute`` and by the test suite, so a solution that fails its own check fails loudly).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
+import os
+
 import numpy as np
 
-__all__ = ["NotDoneYet", "CheckFailed", "check", "check_function"]
+__all__ = ["GRADING_ENV", "NotDoneYet", "CheckFailed", "check", "check_function", "grading"]
+
+GRADING_ENV = "CNN_BOOK_GRADING"
 
 
 class _Feedback(AssertionError):
@@ -31,6 +40,22 @@ class NotDoneYet(_Feedback):
 
 class CheckFailed(_Feedback):
     """The answer was given but is not right."""
+
+
+def grading() -> bool:
+    """Whether a grader runs this notebook: then a check that is not ✅ raises instead of printing."""
+    if os.environ.get("NBGRADER_EXECUTION", "").strip():
+        return True
+    return os.environ.get(GRADING_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _report(problem: _Feedback) -> None:
+    """Say ❌ or ⏳: raise it under a grader, print it for a student (so "Run all" goes on)."""
+    __tracebackhide__ = True
+    if grading():
+        problem.__suppress_context__ = True  # raised from an except block: no "During handling..."
+        raise problem
+    print(problem)
 
 
 def _not_done(label: str) -> NotDoneYet:
@@ -78,13 +103,13 @@ def check(
         atol, rtol: tolerance for numbers and arrays (shapes must match exactly).
         hint: one sentence shown with a wrong answer.
 
-    Raises:
+    Raises (only under a grader, see :func:`grading`; a student sees the message printed):
         NotDoneYet: ``got`` is ``...``.
         CheckFailed: ``got`` differs from ``expected``.
     """
     __tracebackhide__ = True
     if got is Ellipsis:
-        raise _not_done(label)
+        return _report(_not_done(label))
     if _matches(got, expected, atol, rtol):
         print(f"✅ Exercise {label}: correct.")
         return
@@ -93,7 +118,7 @@ def check(
         lines.append(f"Expected {_describe(expected)}.")
     if hint:
         lines.append(f"Hint: {hint}")
-    raise CheckFailed("\n".join(lines))
+    _report(CheckFailed("\n".join(lines)))
 
 
 def check_function(
@@ -115,7 +140,7 @@ def check_function(
         cases: ``(args, kwargs)`` pairs to call both with.
         atol, rtol, hint: as in :func:`check`.
 
-    Raises:
+    Raises (only under a grader, see :func:`grading`; a student sees the message printed):
         NotDoneYet: ``func`` raises ``NotImplementedError`` (the stub is still there).
         CheckFailed: a case gives a different result, or raises; the message shows the case.
     """
@@ -126,12 +151,12 @@ def check_function(
         try:
             got = func(*args, **kwargs)
         except NotImplementedError:
-            raise _not_done(label) from None
+            return _report(_not_done(label))
         except Exception as exc:  # the student's code crashed: say where, not a traceback
-            raise CheckFailed(
+            return _report(CheckFailed(
                 f"❌ Exercise {label}: case {i} of {len(cases)}, {func.__name__}({call}), "
                 f"raised {type(exc).__name__}: {exc}"
-            ) from None
+            ))
         expected = reference(*args, **kwargs)
         if not _matches(got, expected, atol, rtol):
             msg = (
@@ -140,7 +165,7 @@ def check_function(
             )
             if hint:
                 msg += f"\nHint: {hint}"
-            raise CheckFailed(msg)
+            return _report(CheckFailed(msg))
     print(f"✅ Exercise {label}: all {len(cases)} cases match the reference.")
 
 

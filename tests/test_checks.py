@@ -8,6 +8,20 @@ from helpers import checks
 from helpers.scratch.conv import conv2d
 
 
+@pytest.fixture(autouse=True)
+def grader(monkeypatch):
+    """These tests run as a grader (checks raise) unless a test says otherwise with ``student``."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv(checks.GRADING_ENV, "1")
+
+
+@pytest.fixture
+def student(monkeypatch):
+    """A student's notebook: neither nbgrader nor the book's grader set their variable."""
+    monkeypatch.delenv(checks.GRADING_ENV, raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
 def test_check_correct_prints(capsys):
     checks.check("1.1", 115, 115)
     checks.check("1.2", np.array([1.0, 2.0]), [1.0, 2.0 + 1e-9])
@@ -47,3 +61,60 @@ def test_check_function():
         checks.check_function("2.3", wrong, conv2d, cases)
     with pytest.raises(checks.CheckFailed, match="raised IndexError"):
         checks.check_function("2.3", crashes, conv2d, cases)
+
+
+def _stub(x, k):
+    raise NotImplementedError("Exercise 2.3: write your code here")
+
+
+CASES = [((np.eye(4), np.ones((2, 2))), {}), ((np.ones((3, 5)), np.ones((2, 3))), {})]
+
+
+def test_a_student_sees_every_verdict_printed_and_run_all_goes_on(student, capsys):
+    """In JupyterLab nothing raises: ⏳ and ❌ are printed, so "Run all" reaches every exercise."""
+    assert not checks.grading()
+    assert checks.check("1.1", ..., 115) is None
+    checks.check("1.2", 187, 115, hint="count the inputs")
+    checks.check("1.3", 187, 115, reveal=False)
+    checks.check_function("2.3", _stub, conv2d, CASES)
+    checks.check_function("2.4", lambda x, k: conv2d(x, k) + 1, conv2d, CASES)
+    checks.check_function("2.5", lambda x, k: x[100], conv2d, CASES)
+    checks.check("1.4", 115, 115)
+    out = capsys.readouterr().out
+    assert "⏳ Exercise 1.1: not done yet" in out and "⏳ Exercise 2.3: not done yet" in out
+    # a wrong answer stays visible as ❌ with what was given and, unless hidden, what was expected
+    assert "❌ Exercise 1.2: not yet right. You gave 187.\nExpected 115.\nHint: count the inputs" in out
+    assert "❌ Exercise 1.3: not yet right. You gave 187." in out and "Expected 115" not in out.split("1.3")[1]
+    assert "❌ Exercise 2.4: case 1 of 2" in out and "Got array" in out
+    assert "❌ Exercise 2.5: case 1 of 2" in out and "raised IndexError" in out
+    assert "✅ Exercise 1.4: correct." in out
+
+
+@pytest.mark.parametrize("variable, value", [("NBGRADER_EXECUTION", "autograde"), ("NBGRADER_EXECUTION", "validate"),
+                                             (checks.GRADING_ENV, "1"), (checks.GRADING_ENV, "true")])
+def test_under_a_grader_a_check_that_is_not_right_raises(student, monkeypatch, variable, value):
+    """nbgrader marks a cell failed only if it raises; so does the book's reference run."""
+    monkeypatch.setenv(variable, value)
+    assert checks.grading()
+    with pytest.raises(checks.NotDoneYet):
+        checks.check("1.1", ..., 115)
+    with pytest.raises(checks.CheckFailed, match="You gave 187"):
+        checks.check("1.1", 187, 115)
+    with pytest.raises(checks.NotDoneYet) as info:
+        checks.check_function("2.3", _stub, conv2d, CASES)
+    assert info.value.__suppress_context__  # no "During handling of the above exception" chain
+    checks.check("1.1", 115, 115)  # a right answer never raises
+
+
+@pytest.mark.parametrize("value", ["", "0", "false"])
+def test_the_grading_variable_off_means_a_student(student, monkeypatch, capsys, value):
+    monkeypatch.setenv(checks.GRADING_ENV, value)
+    assert not checks.grading()
+    checks.check("1.1", ..., 115)
+    assert "⏳" in capsys.readouterr().out
+
+
+def test_the_book_grader_sets_the_variable_in_its_kernels():
+    from booktools.grading import bwrap
+
+    assert bwrap.environment("/home")[checks.GRADING_ENV] == "1"

@@ -97,18 +97,26 @@ def test_solutions_use_nbgrader_metadata(path):
 
 
 @pytest.fixture
-def run_as_handed_out(request, tmp_path):
+def run_as_handed_out(request, tmp_path, monkeypatch):
     """Runs a notebook the way a student meets it: in the Colab-like runtime (or, with
-    CNN_BOOK_TEST_KERNEL=local, this environment's kernel in an empty folder)."""
+    CNN_BOOK_TEST_KERNEL=local, this environment's kernel in an empty folder), without the
+    graders' variables, so its checks print instead of raising (helpers.checks)."""
+    monkeypatch.delenv("CNN_BOOK_GRADING", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     if os.environ.get("CNN_BOOK_TEST_KERNEL", "").strip().lower() == "local":
         return lambda nb: NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                                          resources={"metadata": {"path": str(tmp_path)}}).execute()
     return request.getfixturevalue("colab_runtime").run
 
 
+def _stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
 @pytest.mark.parametrize("path", EXERCISES, ids=_rel)
-def test_untouched_exercise_runs_and_every_check_says_not_done(path, run_as_handed_out):
-    """Run the student's notebook as handed out: only check cells fail, each with NotDoneYet."""
+def test_untouched_exercise_runs_all_and_every_check_says_not_done(path, run_as_handed_out):
+    """Run the student's notebook as handed out, top to bottom ("Run all"): no cell raises, and
+    every check cell prints ⏳ "not done yet" (and no ✅ or ❌)."""
     nb = nbformat.read(path, as_version=4)
     run_as_handed_out(nb)
     problems = []
@@ -116,14 +124,13 @@ def test_untouched_exercise_runs_and_every_check_says_not_done(path, run_as_hand
         if cell.cell_type != "code":
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        if _nbgrader(cell).get("grade"):
-            if not errors or errors[0].ename != "NotDoneYet":
-                got = errors[0].ename if errors else "no error"
-                problems.append(f"check cell {i} ({_nbgrader(cell)['grade_id']}): expected NotDoneYet, got {got}")
-            elif "not done yet" not in errors[0].evalue:
-                problems.append(f"check cell {i}: message lacks 'not done yet': {errors[0].evalue}")
-        elif errors:
+        if errors:
             problems.append(f"cell {i} raised {errors[0].ename}: {errors[0].evalue}")
+        elif _nbgrader(cell).get("grade"):
+            out = _stdout(cell)
+            if "⏳" not in out or "not done yet" not in out or "✅" in out or "❌" in out:
+                problems.append(f"check cell {i} ({_nbgrader(cell)['grade_id']}): expected ⏳ not done yet, "
+                                f"printed {out.strip()[:200]!r}")
     assert not problems, f"{_rel(path)}:\n" + "\n".join(problems)
 
 

@@ -56,7 +56,10 @@ def environment(home: str) -> dict[str, str]:
            "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
            "JUPYTER_DATA_DIR": f"{home}/.jupyter", "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter",
            "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "CNN_BOOK_MODE": "quick"}
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "CNN_BOOK_MODE": "quick",
+           # helpers.checks raises (❌, ⏳) instead of printing: the reference run's sanity check
+           # relies on it (a source notebook that fails its own tests is caught)
+           "CNN_BOOK_GRADING": "1"}
     if os.environ.get("CNN_BOOK_DATA", "").strip():
         env["CNN_BOOK_DATA"] = os.path.realpath(os.environ["CNN_BOOK_DATA"].strip())
     return env
