@@ -1,4 +1,7 @@
-"""Chapter 02's in-page convolution explorer (``book_static/conv-explorer.js``) in a real browser.
+"""The in-page explorers (``book_static/conv-explorer.js``) in a real browser: chapter 02's
+convolution explorer and, at the end of this file, chapter 03's pooling explorer (checked the same
+way against ``helpers.scratch.pool``: every example, max and average, every window and stride,
+each window's values and its maximum as the page steps through them, and a phone's screen).
 
 The explorer runs in the static book itself (plain JavaScript, no kernel). Its numbers are
 checked here against the book's reference, ``helpers.ops.conv2d``: for every preset (the
@@ -25,6 +28,7 @@ import pytest
 
 from helpers.scratch.kernels import KERNELS
 from helpers.scratch.conv import conv2d
+from helpers.scratch.pool import avg_pool2d, max_pool2d
 from helpers.scratch.shapes import resolve_padding
 from helpers.widgets.conv import DEFAULT_IMAGE
 from test_browser import CHROMIUM, SCREENSHOTS, site  # noqa: F401 (site is a pytest fixture)
@@ -102,10 +106,10 @@ def chromium(site):  # noqa: F811 (the fixture imported above)
 
 
 class _Explorer:
-    """Chapter 02 open in one page for the whole module; ``run(fn)`` calls ``fn(page)``."""
+    """An explorer's chapter open in one page for the whole module; ``run(fn)`` calls ``fn(page)``."""
 
-    def __init__(self, chromium, url):
-        self.chromium, self.console, self.outside = chromium, [], []
+    def __init__(self, chromium, url, selector=ROOT_SELECTOR):
+        self.chromium, self.console, self.outside, self.selector = chromium, [], [], selector
         self.page = chromium.run(self._open, url)
 
     def _open(self, url):
@@ -124,7 +128,7 @@ class _Explorer:
         page.on("pageerror", lambda err: self.console.append(f"uncaught: {err}"))
         response = page.goto(url, wait_until="load")
         assert response is not None and response.status == 200, f"{url} did not load"
-        page.wait_for_selector(f"{ROOT_SELECTOR} .cx-output td")
+        page.wait_for_selector(f"{self.selector} .cx-output td")
         return page
 
     def run(self, fn):
@@ -406,3 +410,226 @@ def test_works_from_a_file_url_and_only_on_its_page(site, chromium):  # noqa: F8
     cells, loaded, mounted, console = chromium.run(visit)
     assert cells > 0, "the explorer did not mount from file://"
     assert loaded and mounted == 0 and not console, (loaded, mounted, console)
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 03's pooling explorer (the same script), checked against helpers.scratch.pool.
+
+POOL_PAGE = "chapters/03_layers"
+POOL_SELECTOR = ".pool-explorer.cx-mounted"
+
+READ_POOL = r"""(root) => {
+  const grid = sel => [...root.querySelectorAll(sel + " tr")].map(tr =>
+      [...tr.querySelectorAll("td")].map(td => ({
+        value: td.dataset.value, text: td.textContent,
+        window: td.classList.contains("cx-window"),
+        argmax: td.classList.contains("cx-argmax"),
+        current: td.classList.contains("cx-current")})));
+  const sum = root.querySelector(".cx-sum");
+  return {
+    preset: root.querySelector("select.cx-preset").value,
+    mode: root.querySelector("select.cx-mode").value,
+    size: root.querySelector("select.cx-size").value,
+    stride: root.querySelector("select.cx-stride").value,
+    sizes: [...root.querySelectorAll("select.cx-size option")].map(o => [+o.value, o.disabled]),
+    input: grid(".cx-input table"),
+    output: grid(".cx-output table"),
+    sum: {row: +sum.dataset.row, col: +sum.dataset.col, value: sum.dataset.value,
+          text: sum.textContent, terms: sum.querySelector(".cx-sum-terms").textContent,
+          shown: sum.querySelector(".cx-sum-value").textContent},
+    position: +root.querySelector("input.cx-position").value,
+    positions: +root.querySelector("input.cx-position").max + 1,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def pool_explorer(site, chromium):  # noqa: F811
+    ex = _Explorer(chromium, urljoin(site[0], f"{POOL_PAGE}.html"), POOL_SELECTOR)
+    try:
+        yield ex
+    finally:
+        chromium.run(ex.page.close)
+
+
+def _pool_root(page):
+    return page.locator(POOL_SELECTOR).first
+
+
+def _pool_select(page, number: int, mode: str | None = None, size: int | None = None,
+                 stride: int | None = None) -> dict:
+    root = _pool_root(page)
+    root.locator("select.cx-preset").select_option(str(number))
+    if mode is not None:
+        root.locator("select.cx-mode").select_option(mode)
+    if size is not None:
+        root.locator("select.cx-size").select_option(str(size))
+    if stride is not None:
+        root.locator("select.cx-stride").select_option(str(stride))
+    return _pool_root(page).evaluate(READ_POOL)
+
+
+def _pool_reference(image, mode: str, size: int, stride: int) -> np.ndarray:
+    pool = max_pool2d if mode == "max" else avg_pool2d
+    return pool(np.asarray(image, dtype=float), size, stride)
+
+
+def _check_pool(state: dict, image) -> np.ndarray:
+    mode, size, stride = state["mode"], int(state["size"]), int(state["stride"])
+    expected = _pool_reference(image, mode, size, stride)
+    got = np.array([[float(c["value"]) for c in row] for row in state["output"]])
+    where = f"pool preset {state['preset']}, {mode}, window {size}, stride {stride}"
+    assert got.shape == expected.shape, f"{where}: output {got.shape}, helpers {expected.shape}"
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9, err_msg=where)
+    for row in state["output"]:
+        for cell in row:
+            assert _number(cell["text"]) == pytest.approx(float(cell["value"]), abs=1e-4), where
+    shown = np.array([[float(c["value"]) for c in row] for row in state["input"]])
+    np.testing.assert_array_equal(shown, np.asarray(image, dtype=float), err_msg=f"{where}: input")
+    return expected
+
+
+def _pool_combinations(page) -> list[tuple[int, str, int, int]]:
+    presets = page.evaluate("() => window.poolExplorer.presets")
+    return [(n, mode, size, stride) for n, p in enumerate(presets, start=1)
+            for mode in ("max", "average") for size in (1, 2, 3) for stride in (1, 2, 3)
+            if size <= min(len(p["image"]), len(p["image"][0]))]
+
+
+def test_pool_every_preset_mode_window_and_stride_matches_helpers(pool_explorer):
+    """Every example, max and average, every window the input allows and every stride against
+    helpers.scratch.pool; a window larger than the input is not offered."""
+    def check(page):
+        presets = page.evaluate("() => window.poolExplorer.presets")
+        assert len(presets) == 4
+        for number, data in enumerate(presets, start=1):
+            state = _pool_select(page, number)
+            assert (state["mode"], int(state["size"]), int(state["stride"])) == \
+                   (data["mode"], data["size"], data["stride"])
+            limit = min(len(data["image"]), len(data["image"][0]))
+            assert state["sizes"] == [[f, f > limit] for f in (1, 2, 3)]
+            _check_pool(state, data["image"])
+        for number, mode, size, stride in _pool_combinations(page):
+            state = _pool_select(page, number, mode, size, stride)
+            assert (state["mode"], state["size"], state["stride"]) == (mode, str(size), str(stride))
+            _check_pool(state, presets[number - 1]["image"])
+
+    pool_explorer.run(check)
+
+
+def test_pool_presets_are_the_lectures_examples(pool_explorer):
+    """Example 1 is chapter 03's 4x4 input; 2 the full exercise's (Part V) feature map after the
+    conv with bias -5 and ReLU, pooled to [[0, 10], [0, 10]]; 3 the max-pool backward cache;
+    4 chapter 02's 5x5 image with overlapping 3x3 windows."""
+    import json
+
+    from booktools.book import ROOT
+
+    chapter = json.loads((ROOT / f"{POOL_PAGE}.ipynb").read_text(encoding="utf-8"))
+    source = next("".join(c["source"]) for c in chapter["cells"] if "x4 = np.array(" in "".join(c["source"]))
+    namespace: dict = {"np": np}
+    exec(next(line for line in source.splitlines() if line.startswith("x4 = ")), namespace)
+    part_v = np.array([[0, 5, 5, 5, 5, 0], [0, 5, 5, 5, 5, 0], [0, 5, 0, 5, 5, 0],
+                       [0, 5, 0, 5, 5, 0], [0, 5, 0, 5, 5, 0], [0, 5, 0, 5, 5, 0]], dtype=float)
+    after_relu = np.maximum(conv2d(part_v, KERNELS["vertical edge"]) - 5, 0)
+
+    def check(page):
+        presets = page.evaluate("() => window.poolExplorer.presets")
+        assert presets[0]["image"] == namespace["x4"].tolist()
+        assert presets[1]["image"] == after_relu.tolist()
+        assert presets[2]["image"] == [[1, 5], [2, 0]]
+        assert presets[3]["image"] == DEFAULT_IMAGE.tolist()
+        assert (presets[3]["size"], presets[3]["stride"]) == (3, 2)
+
+    pool_explorer.run(check)
+
+
+@pytest.mark.parametrize("number, mode, size, stride", [(1, "max", 2, 2), (1, "average", 3, 1),
+                                                         (4, "max", 3, 2), (2, "average", 2, 1)])
+def test_pool_stepping_writes_each_window(pool_explorer, number, mode, size, stride):
+    """Next moves the window in reading order; the framed window, the marked maximum, the
+    highlighted output cell and the written values match NumPy at every position."""
+    def check(page):
+        image = np.asarray(page.evaluate(f"() => window.poolExplorer.presets[{number - 1}].image"), dtype=float)
+        state = _pool_select(page, number, mode, size, stride)
+        expected = _check_pool(state, image)
+        rows, cols = expected.shape
+        assert state["positions"] == rows * cols
+        for position in range(rows * cols):
+            if position:
+                _pool_root(page).locator("button.cx-next").click()
+                state = _pool_root(page).evaluate(READ_POOL)
+            r, c = divmod(position, cols)
+            where = f"pool preset {number}, {mode}, window {size}, stride {stride}, position {position}"
+            assert state["position"] == position, where
+            current = [(i, j) for i, row in enumerate(state["output"]) for j, cell in enumerate(row)
+                       if cell["current"]]
+            assert current == [(r, c)] and (state["sum"]["row"], state["sum"]["col"]) == (r, c), where
+            window = image[r * stride:r * stride + size, c * stride:c * stride + size]
+            framed = np.array([[cell["window"] for cell in row] for row in state["input"]])
+            assert framed.sum() == size * size and framed[r * stride:r * stride + size,
+                                                          c * stride:c * stride + size].all(), where
+            marked = [(i, j) for i, row in enumerate(state["input"]) for j, cell in enumerate(row)
+                      if cell["argmax"]]
+            if mode == "max":
+                i, j = np.unravel_index(np.argmax(window), window.shape)  # the first maximum
+                assert marked == [(r * stride + i, c * stride + j)], where
+            else:
+                assert marked == [], where
+            values = [_number(t) for t in state["sum"]["terms"].split(", ")]
+            np.testing.assert_allclose(values, window.ravel(), err_msg=where)
+            assert float(state["sum"]["value"]) == pytest.approx(expected[r, c]), where
+            assert _number(state["sum"]["shown"]) == pytest.approx(expected[r, c], abs=1e-4), where
+            assert state["sum"]["text"].endswith(f"= {state['sum']['shown']}"), where
+        assert _pool_root(page).locator("button.cx-next").is_disabled()
+
+    pool_explorer.run(check)
+
+
+def test_pool_controls_are_labelled_and_no_console_errors(pool_explorer):
+    def check(page):
+        unlabelled = _pool_root(page).evaluate(r"""(root) => [...root.querySelectorAll(
+            "select, input, button")].filter(e => !(e.getAttribute("aria-label")
+              || (e.id && root.querySelector(`label[for="${e.id}"]`))
+              || (e.tagName === "BUTTON" && e.textContent.trim()))).map(e => e.outerHTML)""")
+        assert not unlabelled
+        _pool_select(page, 1, "max", 2, 2)
+        _pool_root(page).locator("button.cx-next").click()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        _pool_root(page).screenshot(path=str(SCREENSHOTS / "chapters__03_layers__pool-explorer.png"))
+
+    pool_explorer.run(check)
+    assert not pool_explorer.console, f"console errors on {POOL_PAGE}: {pool_explorer.console}"
+    assert not pool_explorer.outside, f"requests left the machine: {pool_explorer.outside}"
+
+
+def test_pool_explorer_fits_a_phone_screen(site, chromium):  # noqa: F811
+    """At 390 x 844, for every example, mode, window and stride the page does not scroll
+    sideways and every grid is shown whole."""
+    url = urljoin(site[0], f"{POOL_PAGE}.html")
+
+    def visit():
+        page = chromium.browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
+        page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
+                   == "127.0.0.1" else r.abort())
+        problems = []
+        try:
+            page.goto(url, wait_until="load")
+            page.wait_for_selector(f"{POOL_SELECTOR} .cx-output td")
+            root = _pool_root(page)
+            for number, mode, size, stride in _pool_combinations(page):
+                _pool_select(page, number, mode, size, stride)
+                fit = root.evaluate(FIT)
+                where = f"example {number}, {mode}, window {size}, stride {stride}"
+                if fit["scrollWidth"] > fit["width"] + 1:
+                    problems.append(f"{where}: the page is {fit['scrollWidth']} px wide")
+                if max(fit["right"], fit["controls"]) > fit["width"] + 1:
+                    problems.append(f"{where}: the explorer reaches x={max(fit['right'], fit['controls']):.0f}")
+                if fit["scrolled"]:
+                    problems.append(f"{where}: {fit['scrolled']} must scroll")
+        finally:
+            page.close()
+        return problems
+
+    problems = chromium.run(visit)
+    assert not problems, f"at {PHONE[0]}x{PHONE[1]}:\n  " + "\n  ".join(problems)
