@@ -20,16 +20,14 @@ Needs the CIFAR-10 image-folder copy (``$CNN_BOOK_DATA/cifar10/{train,test}/<cla
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from common import machine_line, real_data
 from helpers.config import data_root
-from helpers.data.datasets import load_dataset
 from helpers.models.classic import CifarCNN
 from helpers.training.speed import step_throughput, tutorial_loader
 from helpers.training.devices import pick_device, set_seed
@@ -64,13 +62,9 @@ def main() -> None:
     parser.add_argument("--baseline-images", type=int, default=10_000, help="images the baseline trains on")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    train, test = load_dataset("cifar10", train=True), load_dataset("cifar10", train=False)
-    if "stand-in" in train.source:
-        raise SystemExit("this benchmark needs CIFAR-10: set CNN_BOOK_DATA to a folder with cifar10/")
+    train, test = real_data("cifar10")
     device = pick_device()
-    name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine()
-    print(f"machine: {name} ({device}), {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads\ndata: {train.source}")
+    print(f"{machine_line(device)}\ndata: {train.source}")
 
     set_seed(args.seed)
     history = fit(CifarCNN(), train, test, epochs=args.epochs, seed=args.seed, progress=False, **RECIPE)

@@ -17,15 +17,13 @@ training time up to the end of the first epoch whose test accuracy is at least 9
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import torch
 import torch.nn.functional as F
 
+from common import machine_line, real_data
 from helpers.config import data_root
-from helpers.data.datasets import load_dataset
 from helpers.models.classic import LeNet5
 from helpers.training.devices import set_seed
 from helpers.training.loop import fit
@@ -85,11 +83,8 @@ def main() -> None:
     parser.add_argument("--fit-epochs", type=int, default=4, help="epochs of the fit schedule")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    train, test = load_dataset("mnist", train=True), load_dataset("mnist", train=False)
-    if "stand-in" in train.source:
-        raise SystemExit("this benchmark needs the real MNIST: set CNN_BOOK_DATA to a folder with MNIST/raw")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; data: {train.source}")
+    train, test = real_data("mnist")
+    print(f"{machine_line()}; data: {train.source}")
     t_fit, curve_fit, ex_fit = ours(train, test, args.fit_epochs, args.seed)
     print("fit      (epoch, seconds, test acc):", curve_fit)
     t_base, curve_base, ex_base = baseline(str(data_root()), test, args.max_epochs, args.seed)

@@ -125,15 +125,19 @@ def _launch_urls(name: str) -> dict[str, str]:
     }
 
 
-# Runs in the page once it has loaded: waits for MathJax and every image, then reports.
-INSPECT = r"""async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+# The start of every script below: wait until MathJax has typeset, every image has loaded (or
+# failed) and the fonts are ready, so that what is measured is the page a reader sees.
+WAIT_FOR_PAGE = r"""  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   const images = [...document.images];
   images.forEach(img => { img.loading = "eager"; });
   await Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
     img.addEventListener("load", ok); img.addEventListener("error", ok); })));
   await document.fonts.ready;
-  const main = document.querySelector("main") || document.body;
+"""
+
+# Runs in the page once it has loaded: waits for MathJax and every image, then reports.
+INSPECT = r"""async () => {
+""" + WAIT_FOR_PAGE + r"""  const main = document.querySelector("main") || document.body;
   const prose = main.cloneNode(true);
   prose.querySelectorAll("pre, code, script, style, textarea, mjx-container, .highlight")
        .forEach(e => e.remove());
@@ -285,13 +289,7 @@ PHONE = (390, 844)
 # After MathJax, fonts and images: how wide the page scrolls, and what sticks out (elements
 # whose right edge passes the viewport and that no narrower scrolling box clips).
 OVERFLOW = r"""async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-  const images = [...document.images];
-  images.forEach(img => { img.loading = "eager"; });
-  await Promise.all(images.map(img => img.complete ? null : new Promise(ok => {
-    img.addEventListener("load", ok); img.addEventListener("error", ok); })));
-  await document.fonts.ready;
-  const width = window.innerWidth;
+""" + WAIT_FOR_PAGE + r"""  const width = window.innerWidth;
   const scrollWidth = document.scrollingElement.scrollWidth;
   const wide = [];
   if (scrollWidth > width + 1) for (const e of document.querySelectorAll("body *")) {
