@@ -84,7 +84,7 @@ def _nbgrader(cell) -> dict:
 @pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=_rel)
 def test_solutions_use_nbgrader_metadata(path):
     nb = nbformat.read(path, as_version=4)
-    graded = [c for c in nb.cells if _nbgrader(c).get("grade")]
+    graded = [c for c in nb.cells if _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")]
     answers = [c for c in nb.cells if _nbgrader(c).get("solution")]
     assert graded and answers, f"{_rel(path)} has no exercises"
     ids = [_nbgrader(c)["grade_id"] for c in nb.cells if _nbgrader(c)]

@@ -34,45 +34,58 @@ def _as_record(history: Any, name: str) -> Mapping:
     return record
 
 
-def plot_history(histories: Mapping[str, Any], metric: str = "accuracy", *, ax: Axes | None = None) -> Axes:
+def plot_history(histories: Mapping[str, Any], metric: str = "accuracy", *, ax: Axes | None = None,
+                 held_out: str = "test") -> Axes:
     """Train (solid) and validation/test (dashed) curves per epoch, one colour per model.
+
+    Epochs are whole numbers on the x axis, and the legend sits outside the axes, to their
+    right, so it never hides a curve (an over-fitting run's rising held-out loss included).
 
     Args:
         histories: ``{model name: History}`` (or ``History.to_dict()``), at least one.
         metric: ``"accuracy"`` (drawn in %) or ``"loss"``.
         ax: the axes to draw into; a new figure when None.
+        held_out: what the dashed curves measured, for the legend and title: ``"test"`` (the
+            chapters evaluate on the test split) or ``"validation"`` (``val_loss`` measured on a
+            validation split, as in ``example_histories``).
 
     Returns:
         The axes, titled and labelled.
     """
+    from matplotlib.ticker import MaxNLocator
+
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}")
     if not isinstance(histories, Mapping) or not histories:
         raise ValueError(f"histories must be a non-empty dict {{name: History}}; got {histories!r}")
+    if held_out not in ("test", "validation"):
+        raise ValueError(f"held_out must be 'test' or 'validation'; got {held_out!r}")
     train_key, val_key, label = _METRICS[metric]
     scale = 100.0 if metric == "accuracy" else 1.0
-    ax = ax if ax is not None else _new_ax((6, 4))
+    ax = ax if ax is not None else _new_ax((7, 4))
     for i, (name, history) in enumerate(histories.items()):
         record = _as_record(history, name)
         epochs = list(record["epoch"]) or list(range(1, len(record[train_key]) + 1))
         colour = f"C{i % 10}"
         ax.plot(epochs, np.asarray(record[train_key]) * scale, "o-", color=colour, label=f"{name} train")
         if record.get(val_key):
-            ax.plot(epochs, np.asarray(record[val_key]) * scale, "s--", color=colour, label=f"{name} test")
-    ax.set_title(f"{label.capitalize()} per epoch: train (solid) vs test (dashed)")
+            ax.plot(epochs, np.asarray(record[val_key]) * scale, "s--", color=colour, label=f"{name} {held_out}")
+    ax.set_title(f"{label.capitalize()} per epoch: train (solid) vs {held_out} (dashed)")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epoch 1, 2, ...: never 2.5
     ax.set_ylabel(f"{label} (%)" if metric == "accuracy" else f"{label} (cross-entropy)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return ax
 
 
 def example_histories(epochs: int = 20) -> dict:
     """Three synthetic training runs for practising how to read curves (no training involved).
 
-    The runs are smooth, deterministic formulas of the epoch ``e``: a good fit (train and test
-    loss fall together), an under-fit (both stay high) and an over-fit (train loss keeps falling
-    while test loss turns up after a few epochs). Accuracies are ``exp(-loss / 4)``.
+    The runs are smooth, deterministic formulas of the epoch ``e``: a good fit (train and
+    validation loss fall together), an under-fit (both stay high) and an over-fit (train loss
+    keeps falling while validation loss turns up after a few epochs). Accuracies are
+    ``exp(-loss / 4)``. Draw them with ``plot_history(runs, held_out="validation")``.
 
     Args:
         epochs: epochs per run, at least 10.

@@ -57,6 +57,34 @@ def test_plot_history_rejects_bad_input(histories, metric, error, words):
         plot_history(histories, metric)
 
 
+def test_plot_history_names_the_held_out_set_and_rejects_other_names():
+    ax = plot_history(example_histories(), "loss", held_out="validation")
+    assert "validation (dashed)" in ax.get_title()
+    assert {line.get_label() for line in ax.get_lines()} >= {"run B train", "run B validation"}
+    with pytest.raises(ValueError, match="held_out"):
+        plot_history(example_histories(), "loss", held_out="val")
+
+
+@pytest.mark.parametrize("metric", ["loss", "accuracy"])
+def test_plot_history_ticks_whole_epochs_and_its_legend_hides_no_curve(metric):
+    """Exercise 6.4's figure: the over-fitting run's rising validation loss must be in sight
+    (the legend once sat on it), and the epochs are ticked 1, 2, ... never 2.5."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    ax = plot_history(example_histories(), metric, ax=axes[0], held_out="validation")
+    plot_history(example_histories(), "accuracy", ax=axes[1], held_out="validation")
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    legend = ax.get_legend().get_window_extent()
+    assert not legend.overlaps(ax.get_window_extent()), "the legend sits on the plot"
+    assert not legend.overlaps(axes[1].get_window_extent()), "the legend sits on the next plot"
+    assert fig.get_window_extent().contains(legend.x1 - 1, legend.y0 + 1), "the legend is cut off"
+    # and with a single figure of its own
+    single = plot_history({"net": _history([0.5, 0.6, 0.7], [0.4, 0.5, 0.6])})
+    single.figure.canvas.draw()
+    assert not single.get_legend().get_window_extent().overlaps(single.get_window_extent())
+
+
 def test_mosaic_places_tiles_with_nan_gaps():
     maps = np.arange(5 * 2 * 3).reshape(5, 2, 3)
     out = mosaic(maps, ncols=3)
