@@ -175,6 +175,13 @@
     return sel;
   }
 
+  // The row of labelled controls above an explorer: [[label, select], ...].
+  function controlBar(fields) {
+    var controls = el("div", { "class": "cx-controls" });
+    fields.forEach(function (f) { controls.appendChild(labelled(f[1].id, f[0], f[1])); });
+    return controls;
+  }
+
   function mount(root) {
     var uid = "cx" + (++counter);
     var state = { preset: 0, image: null, kernel: null, stride: 1, padding: "0", pos: 0 };
@@ -184,17 +191,11 @@
     root.textContent = "";
 
     // Controls
-    var controls = el("div", { "class": "cx-controls" });
-    var presetSel = el("select", { id: uid + "-preset", "class": "cx-preset" });
-    PRESETS.forEach(function (p, i) { presetSel.appendChild(el("option", { value: String(i + 1) }, p.name)); });
-    var strideSel = el("select", { id: uid + "-stride", "class": "cx-stride" });
-    STRIDES.forEach(function (s) { strideSel.appendChild(el("option", { value: String(s) }, String(s))); });
-    var padSel = el("select", { id: uid + "-padding", "class": "cx-padding" });
-    PADDINGS.forEach(function (p) { padSel.appendChild(el("option", { value: p }, p)); });
-    controls.appendChild(labelled(presetSel.id, "Example", presetSel));
-    controls.appendChild(labelled(strideSel.id, "Stride", strideSel));
-    controls.appendChild(labelled(padSel.id, "Padding", padSel));
-    root.appendChild(controls);
+    var presetSel = makeSelect(uid, "preset", PRESETS.map(function (p, i) { return i + 1; }),
+                               PRESETS.map(function (p) { return p.name; }));
+    var strideSel = makeSelect(uid, "stride", STRIDES);
+    var padSel = makeSelect(uid, "padding", PADDINGS);
+    root.appendChild(controlBar([["Example", presetSel], ["Stride", strideSel], ["Padding", padSel]]));
 
     var stepper = makeStepper(uid, function (move) { state.pos = move(state.pos); render(); });
     root.appendChild(stepper.node);
@@ -343,17 +344,13 @@
     root.setAttribute("aria-label", "Pooling explorer");
     root.textContent = "";
 
-    var controls = el("div", { "class": "cx-controls" });
     var presetSel = makeSelect(uid, "preset", POOL_PRESETS.map(function (p, i) { return i + 1; }),
                                POOL_PRESETS.map(function (p) { return p.name; }));
     var modeSel = makeSelect(uid, "mode", POOL_MODES);
     var sizeSel = makeSelect(uid, "size", POOL_SIZES, POOL_SIZES.map(function (f) { return f + "×" + f; }));
     var strideSel = makeSelect(uid, "stride", POOL_STRIDES);
-    controls.appendChild(labelled(presetSel.id, "Example", presetSel));
-    controls.appendChild(labelled(modeSel.id, "Pooling", modeSel));
-    controls.appendChild(labelled(sizeSel.id, "Window", sizeSel));
-    controls.appendChild(labelled(strideSel.id, "Stride", strideSel));
-    root.appendChild(controls);
+    root.appendChild(controlBar([["Example", presetSel], ["Pooling", modeSel], ["Window", sizeSel],
+                                 ["Stride", strideSel]]));
 
     var stepper = makeStepper(uid, function (move) { state.pos = move(state.pos); render(); });
     root.appendChild(stepper.node);

@@ -135,13 +135,18 @@ class _Explorer:
         return self.chromium.run(fn, self.page)
 
 
-@pytest.fixture(scope="module")
-def explorer(site, chromium):  # noqa: F811
-    ex = _Explorer(chromium, urljoin(site[0], f"{PAGE}.html"))
+def _opened(site, chromium, page_name: str, *selector: str):  # noqa: F811
+    """One explorer page kept open for a module's tests, closed after them."""
+    ex = _Explorer(chromium, urljoin(site[0], f"{page_name}.html"), *selector)
     try:
         yield ex
     finally:
         chromium.run(ex.page.close)
+
+
+@pytest.fixture(scope="module")
+def explorer(site, chromium):  # noqa: F811
+    yield from _opened(site, chromium, PAGE)
 
 
 def _root(page):
@@ -310,12 +315,15 @@ def test_stepping_writes_each_sum_of_products(explorer, number, stride, padding)
     explorer.run(check)
 
 
+# The explorer's controls that a screen reader could not name (no aria-label, label or text).
+UNLABELLED = r"""(root) => [...root.querySelectorAll("select, input, button")].filter(e =>
+  !(e.getAttribute("aria-label") || (e.id && root.querySelector(`label[for="${e.id}"]`))
+    || (e.tagName === "BUTTON" && e.textContent.trim()))).map(e => e.outerHTML)"""
+
+
 def test_controls_are_labelled(explorer):
     def check(page):
-        unlabelled = _root(page).evaluate(r"""(root) => [...root.querySelectorAll(
-            "select, input, button")].filter(e => !(e.getAttribute("aria-label")
-              || (e.id && root.querySelector(`label[for="${e.id}"]`))
-              || (e.tagName === "BUTTON" && e.textContent.trim()))).map(e => e.outerHTML)""")
+        unlabelled = _root(page).evaluate(UNLABELLED)
         assert not unlabelled
 
     explorer.run(check)
@@ -349,11 +357,22 @@ FIT = r"""(root) => ({
 })"""
 
 
-def test_fits_a_phone_screen(site, chromium):  # noqa: F811
-    """At 390 x 844, for every example, stride and padding: the page does not scroll sideways,
-    the controls (the Example dropdown's long names included) stay inside the explorer and
-    every grid is shown whole (a 10x10 padded input included)."""
-    url = urljoin(site[0], f"{PAGE}.html")
+def _fit_problems(fit: dict, where: str) -> list[str]:
+    """What a phone reader would suffer at one setting of an explorer (FIT's measurements)."""
+    problems = []
+    if fit["scrollWidth"] > fit["width"] + 1:
+        problems.append(f"{where}: the page is {fit['scrollWidth']} px wide")
+    if max(fit["right"], fit["controls"]) > fit["width"] + 1:
+        problems.append(f"{where}: the explorer reaches x={max(fit['right'], fit['controls']):.0f}")
+    if fit["scrolled"]:
+        problems.append(f"{where}: {fit['scrolled']} must scroll")
+    return problems
+
+
+def _check_phone_fit(site, chromium, page_name: str, ready: str, settings, screenshot=None) -> None:  # noqa: F811
+    """Open ``page_name`` at the phone viewport (network blocked), call ``settings(page)``: it yields
+    ``(where, root)`` after each setting it makes; measure each; optionally ``screenshot(page)``."""
+    url = urljoin(site[0], f"{page_name}.html")
 
     def visit():
         page = chromium.browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
@@ -362,30 +381,37 @@ def test_fits_a_phone_screen(site, chromium):  # noqa: F811
         problems = []
         try:
             page.goto(url, wait_until="load")
-            page.wait_for_selector(f"{ROOT_SELECTOR} .cx-output td")
-            root = _root(page)
-            for number in range(1, 6):
-                for stride in (1, 2):
-                    for padding in ("0", "1", "same", "full"):
-                        _select(page, number, stride=stride, padding=padding)
-                        fit = root.evaluate(FIT)
-                        where = f"example {number}, stride {stride}, padding {padding}"
-                        if fit["scrollWidth"] > fit["width"] + 1:
-                            problems.append(f"{where}: the page is {fit['scrollWidth']} px wide")
-                        if max(fit["right"], fit["controls"]) > fit["width"] + 1:
-                            problems.append(f"{where}: the explorer reaches x="
-                                            f"{max(fit['right'], fit['controls']):.0f}")
-                        if fit["scrolled"]:
-                            problems.append(f"{where}: {fit['scrolled']} must scroll")
-            _select(page, 3, stride=1, padding="full")
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            root.screenshot(path=str(SCREENSHOTS / "chapters__02_convolution__explorer-phone.png"))
+            page.wait_for_selector(ready)
+            for where, root in settings(page):
+                problems += _fit_problems(root.evaluate(FIT), where)
+            if screenshot is not None:
+                screenshot(page)
         finally:
             page.close()
         return problems
 
     problems = chromium.run(visit)
     assert not problems, f"at {PHONE[0]}x{PHONE[1]}:\n  " + "\n  ".join(problems)
+
+
+def test_fits_a_phone_screen(site, chromium):  # noqa: F811
+    """At 390 x 844, for every example, stride and padding: the page does not scroll sideways,
+    the controls (the Example dropdown's long names included) stay inside the explorer and
+    every grid is shown whole (a 10x10 padded input included)."""
+    def settings(page):
+        root = _root(page)
+        for number in range(1, 6):
+            for stride in (1, 2):
+                for padding in ("0", "1", "same", "full"):
+                    _select(page, number, stride=stride, padding=padding)
+                    yield f"example {number}, stride {stride}, padding {padding}", root
+
+    def screenshot(page):
+        _select(page, 3, stride=1, padding="full")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        _root(page).screenshot(path=str(SCREENSHOTS / "chapters__02_convolution__explorer-phone.png"))
+
+    _check_phone_fit(site, chromium, PAGE, f"{ROOT_SELECTOR} .cx-output td", settings, screenshot)
 
 
 def test_works_from_a_file_url_and_only_on_its_page(site, chromium):  # noqa: F811
@@ -445,11 +471,7 @@ READ_POOL = r"""(root) => {
 
 @pytest.fixture(scope="module")
 def pool_explorer(site, chromium):  # noqa: F811
-    ex = _Explorer(chromium, urljoin(site[0], f"{POOL_PAGE}.html"), POOL_SELECTOR)
-    try:
-        yield ex
-    finally:
-        chromium.run(ex.page.close)
+    yield from _opened(site, chromium, POOL_PAGE, POOL_SELECTOR)
 
 
 def _pool_root(page):
@@ -588,10 +610,7 @@ def test_pool_stepping_writes_each_window(pool_explorer, number, mode, size, str
 
 def test_pool_controls_are_labelled_and_no_console_errors(pool_explorer):
     def check(page):
-        unlabelled = _pool_root(page).evaluate(r"""(root) => [...root.querySelectorAll(
-            "select, input, button")].filter(e => !(e.getAttribute("aria-label")
-              || (e.id && root.querySelector(`label[for="${e.id}"]`))
-              || (e.tagName === "BUTTON" && e.textContent.trim()))).map(e => e.outerHTML)""")
+        unlabelled = _pool_root(page).evaluate(UNLABELLED)
         assert not unlabelled
         _pool_select(page, 1, "max", 2, 2)
         _pool_root(page).locator("button.cx-next").click()
@@ -606,30 +625,10 @@ def test_pool_controls_are_labelled_and_no_console_errors(pool_explorer):
 def test_pool_explorer_fits_a_phone_screen(site, chromium):  # noqa: F811
     """At 390 x 844, for every example, mode, window and stride the page does not scroll
     sideways and every grid is shown whole."""
-    url = urljoin(site[0], f"{POOL_PAGE}.html")
+    def settings(page):
+        root = _pool_root(page)
+        for number, mode, size, stride in _pool_combinations(page):
+            _pool_select(page, number, mode, size, stride)
+            yield f"example {number}, {mode}, window {size}, stride {stride}", root
 
-    def visit():
-        page = chromium.browser.new_page(viewport={"width": PHONE[0], "height": PHONE[1]})
-        page.route("**/*", lambda r: r.continue_() if urlsplit(r.request.url).hostname
-                   == "127.0.0.1" else r.abort())
-        problems = []
-        try:
-            page.goto(url, wait_until="load")
-            page.wait_for_selector(f"{POOL_SELECTOR} .cx-output td")
-            root = _pool_root(page)
-            for number, mode, size, stride in _pool_combinations(page):
-                _pool_select(page, number, mode, size, stride)
-                fit = root.evaluate(FIT)
-                where = f"example {number}, {mode}, window {size}, stride {stride}"
-                if fit["scrollWidth"] > fit["width"] + 1:
-                    problems.append(f"{where}: the page is {fit['scrollWidth']} px wide")
-                if max(fit["right"], fit["controls"]) > fit["width"] + 1:
-                    problems.append(f"{where}: the explorer reaches x={max(fit['right'], fit['controls']):.0f}")
-                if fit["scrolled"]:
-                    problems.append(f"{where}: {fit['scrolled']} must scroll")
-        finally:
-            page.close()
-        return problems
-
-    problems = chromium.run(visit)
-    assert not problems, f"at {PHONE[0]}x{PHONE[1]}:\n  " + "\n  ".join(problems)
+    _check_phone_fit(site, chromium, POOL_PAGE, f"{POOL_SELECTOR} .cx-output td", settings)
