@@ -40,7 +40,7 @@ def test_select_classes_errors():
         select_classes(data, [])
     with pytest.raises(TypeError, match="classes must be a list of class names"):
         select_classes(data, "a")
-    with pytest.raises(TypeError, match="data must be a helpers.data.Dataset; got tuple"):
+    with pytest.raises(TypeError, match="data must be a helpers.data.core.Dataset; got tuple"):
         select_classes((data.images, data.labels), ["a"])
 
 

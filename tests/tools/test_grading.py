@@ -1,7 +1,7 @@
 """The grader on honest, careless, partial and broken submissions: each gets its exact row.
 
 All the submissions below are graded in one batch (two at a time, in bubblewrap sandboxes) and
-each test reads its own row. The assignment is the small one of test_grading_support.py; the
+each test reads its own row. The assignment is the small one of grading_support.py; the
 cheats are in test_grading_cheats.py, the batch mechanics in test_grading_batch.py, the book's
 own exercises in test_grading_book.py.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_grading_support import (  # noqa: E402
+from grading_support import (  # noqa: E402
     ANSWERS, EXERCISE, FULL, INDEX, SOURCE, all_answers, expect, feedback_of, grade, student)
 
 from booktools.grading.assemble import InvalidNotebook, read_submission  # noqa: E402

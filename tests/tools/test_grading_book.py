@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_grading_support import SETTINGS  # noqa: E402  (skips without bubblewrap)
+from grading_support import SETTINGS  # noqa: E402  (skips without bubblewrap)
 
 from booktools.grading.grader import grade_batch, submission_key  # noqa: E402
 

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_grading_support import FULL, all_answers, expect, feedback_of, grade  # noqa: E402
+from grading_support import FULL, all_answers, expect, feedback_of, grade  # noqa: E402
 
 from booktools.grading.reference import HIDDEN, load_assignment  # noqa: E402
 
@@ -358,7 +358,7 @@ def test_hidden_tests_never_reach_the_kernel_or_the_feedback(cheated):
 
 
 def test_the_student_side_of_a_hidden_test_is_only_a_name_and_inputs(tmp_path):
-    from test_grading_support import SOURCE, write
+    from grading_support import SOURCE, write
 
     source = write(tmp_path / "99_fixture.ipynb", SOURCE)
     assignment = load_assignment(source, write(tmp_path / "hidden.py", HIDDEN_TESTS))

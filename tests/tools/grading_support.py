@@ -43,7 +43,7 @@ def answer_meta(gid):
     return _meta(solution=True, grade=False, locked=False, grade_id=gid)
 
 
-def test_meta(gid, points):
+def check_cell_meta(gid, points):
     return _meta(solution=False, grade=True, locked=True, points=points, grade_id=gid)
 
 
@@ -54,21 +54,21 @@ def make_source() -> nbformat.NotebookNode:
         code("import numpy as np\nfrom helpers.checks import check, check_function"),
         md("### Exercise 99.1"),
         code("### BEGIN SOLUTION\nanswer_99_1 = -6\n### END SOLUTION", metadata=answer_meta("ex99_1_answer")),
-        code(CHECK_91, metadata=test_meta("ex99_1_check", 2)),
+        code(CHECK_91, metadata=check_cell_meta("ex99_1_check", 2)),
         code('def double(x):\n    """Twice x."""\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION',
              metadata=answer_meta("ex99_2_answer")),
         code("check_function('99.2', double, lambda x: 2 * x,\n"
              "               [((np.arange(4.0),), {}), ((np.array([[1.5, -2.0]]),), {}), ((3,), {})])",
-             metadata=test_meta("ex99_2_check", 3)),
+             metadata=check_cell_meta("ex99_2_check", 3)),
         code("### BEGIN SOLUTION\nanswer_99_3 = 404.2\n### END SOLUTION", metadata=answer_meta("ex99_3_answer")),
-        code("check('99.3', answer_99_3, round(307200 / 760, 1), reveal=False)", metadata=test_meta("ex99_3_check", 1)),
+        code("check('99.3', answer_99_3, round(307200 / 760, 1), reveal=False)", metadata=check_cell_meta("ex99_3_check", 1)),
         md("### BEGIN SOLUTION\nBecause a kernel is shared across positions.\n### END SOLUTION",
            metadata=_meta(solution=True, grade=True, locked=False, points=1, grade_id="ex99_4_why")),
         code("def scaled(values, factor):\n    ### BEGIN SOLUTION\n    return [v * factor for v in values]\n"
              "    ### END SOLUTION", metadata=answer_meta("ex99_5_answer")),
         code("factors = {'half': 0.5, 'triple': 3}\nfor name, factor in factors.items():\n"
              "    check(f'99.5 ({name})', scaled([1, 2], factor), [v * factor for v in [1, 2]])\n"
-             "got_99_5 = scaled([4], 2)\ncheck('99.5 (four)', got_99_5, [8])", metadata=test_meta("ex99_5_check", 2)),
+             "got_99_5 = scaled([4], 2)\ncheck('99.5 (four)', got_99_5, [8])", metadata=check_cell_meta("ex99_5_check", 2)),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
