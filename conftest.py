@@ -3,11 +3,11 @@
 At the repository root so that it applies however pytest is called, also to one notebook alone
 (`pytest chapters/07_cifar10.ipynb`), not only when tests/ is collected.
 
-Notebooks (nbval's chapters and solutions, and tests/test_notebooks.py's exercises) run in a
+Notebooks (nbval's chapters and solutions, and tests/tools/test_notebooks.py's exercises) run in a
 Colab-like runtime (``booktools.colab``), made once per test session when the first notebook
 needs it: the course package installed by the notebooks' own set-up cell from a git snapshot of
 this checkout, not the editable ``helpers`` of ``.venv``; each kernel in an empty folder of its
-own, with ``google.colab`` imported. tests/test_colab_setup.py says why it is done this way.
+own, with ``google.colab`` imported. tests/tools/test_colab_setup.py says why it is done this way.
 ``CNN_BOOK_TEST_KERNEL=local`` runs them in this environment instead, in the notebook's folder
 (quicker to start when iterating on one notebook; not what ``make test`` does).
 """

@@ -21,7 +21,7 @@ package; it imports ``google.colab`` when a kernel starts; a notebook runs in an
 * :meth:`ColabRuntime.install` then runs the set-up cell itself in such a kernel: the package is
   installed the way a reader's first notebook in Colab installs it (from git, not editable).
 
-The tests run every notebook in one such runtime (root ``conftest.py``); ``tests/test_colab_setup.py``
+The tests run every notebook in one such runtime (root ``conftest.py``); ``tests/tools/test_colab_setup.py``
 says why and checks the runtime itself.
 """
 

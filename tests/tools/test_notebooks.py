@@ -2,7 +2,7 @@
 runnable untouched. (Chapters and solutions are executed cell by cell by nbval; see pyproject.)
 
 Every notebook runs in the tests' Colab-like runtime, alone in an empty folder with the package
-installed by its set-up cell (see the root conftest.py and tests/test_colab_setup.py)."""
+installed by its set-up cell (see the root conftest.py and tests/tools/test_colab_setup.py)."""
 
 from __future__ import annotations
 

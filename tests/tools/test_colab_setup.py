@@ -6,7 +6,7 @@ How the notebooks are tested Colab-like, and why this way
 Colab has the scientific stack but not the course package, and a notebook opened there stands
 alone: no repository around it (no ``helpers/`` next to it, no ``../checkpoints``). So ``make
 test`` runs *every* chapter and solution notebook (nbval) and every exercise notebook
-(tests/test_notebooks.py), top to bottom in quick mode, offline, in a Colab-like runtime
+(tests/tools/test_notebooks.py), top to bottom in quick mode, offline, in a Colab-like runtime
 (``booktools.colab``; the root ``conftest.py`` hands nbval its kernel):
 
 * the package is installed by the notebooks' own set-up cell, *unchanged*, with
@@ -23,7 +23,7 @@ once (nbval), and running them a second time outside Colab's setting would doubl
 longest part for nothing -- Colab-like is the stricter setting (no repository, no editable
 install). What one shared install does not show by itself -- that each notebook installs the
 package when it is the first one opened -- holds because every notebook carries the same,
-generated set-up cell (tests/test_notebooks.py checks it is the one made from ``_config.yml``)
+generated set-up cell (tests/tools/test_notebooks.py checks it is the one made from ``_config.yml``)
 and that cell is exactly what made the shared install (checked below). Parallel workers
 (pytest-xdist) were not added: the test machines have two cores shared with other work, and the
 notebook kernels are single-threaded already.
