@@ -1,17 +1,27 @@
 """Real photos that ship with installed packages, so the book never downloads an image.
 
 * ``"grace_hopper"``: matplotlib's sample portrait of Grace Hopper (600x512 pixels, RGB);
-* ``"china"`` and ``"flower"``: scikit-learn's sample photos (427x640, RGB).
+* ``"china"`` and ``"flower"``: scikit-learn's sample photos (427x640, RGB);
+* scikit-image's ``skimage.data`` photos (public domain or CC0): ``"chelsea"`` (a cat, 300x451),
+  ``"coffee"`` (a cup of coffee, 400x600), ``"rocket"`` (a rocket on its launch pad, 427x640),
+  ``"motorcycle"`` (the left view of the stereo pair ``stereo_motorcycle``, 500x741),
+  ``"astronaut"`` (Eileen Collins, 512x512) and ``"camera"`` (a photographer with a camera on
+  a tripod, 512x512, grayscale: returned with three equal channels).
+
+:data:`IMAGENET_PHOTOS` are the ones the book shows to an ImageNet network.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PHOTOS", "to_gray", "sample_photo"]
+__all__ = ["PHOTOS", "IMAGENET_PHOTOS", "to_gray", "sample_photo"]
 
 
-PHOTOS = ("grace_hopper", "china", "flower")
+_SKIMAGE = {"chelsea": "chelsea", "coffee": "coffee", "rocket": "rocket",
+            "motorcycle": "stereo_motorcycle", "astronaut": "astronaut", "camera": "camera"}
+PHOTOS = ("grace_hopper", "china", "flower") + tuple(_SKIMAGE)
+IMAGENET_PHOTOS = ("chelsea", "coffee", "motorcycle", "rocket", "grace_hopper", "camera")
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -24,7 +34,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def sample_photo(name: str = "grace_hopper", *, gray: bool = False) -> np.ndarray:
-    """Load a photo that ships with matplotlib or scikit-learn.
+    """Load a photo that ships with matplotlib, scikit-learn or scikit-image.
 
     Args:
         name: one of ``PHOTOS``.
@@ -43,7 +53,15 @@ def sample_photo(name: str = "grace_hopper", *, gray: bool = False) -> np.ndarra
         from sklearn.datasets import load_sample_image
 
         image = load_sample_image(f"{name}.jpg")
+    elif name in _SKIMAGE:
+        import skimage.data
+
+        image = getattr(skimage.data, _SKIMAGE[name])()
+        if isinstance(image, tuple):  # stereo_motorcycle: (left, right, disparity)
+            image = image[0]
     else:
         raise ValueError(f"name must be one of {PHOTOS}; got {name!r}")
     image = np.asarray(image, dtype=np.uint8)
-    return to_gray(image) if gray else image
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return to_gray(image) if gray else np.ascontiguousarray(image[..., :3])
