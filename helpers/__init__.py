@@ -53,9 +53,9 @@ rewrites this list and a test checks it):
 * 08_architectures: analysis.zoo, checks, config, data.datasets, figures.layers, figures.training,
   figures.zoo, models.attention, models.blocks, models.classic, models.resnets, scratch.shapes,
   training.devices, training.inputs, training.loop
-* 09_transfer: checks, config, data.datasets, data.folders, data.subsets, figures.images,
-  figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
-  training.heads, training.inputs, training.loop, training.pretrained, training.transfer
+* 09_transfer: checks, config, data.datasets, data.folders, data.imagenet, data.splits,
+  data.subsets, figures.images, models.classic, scratch.shapes, training.devices, training.heads,
+  training.loop, training.pretrained, training.transfer
 * 10_evaluation: analysis.metrics, checks, config, data.datasets, figures.metrics, figures.training,
   models.classic, scratch.shapes, training.checkpoints, training.devices, training.loop
 * 11_interpretability: analysis.attributions, analysis.gradcam, checks, config, data.datasets,
