@@ -15,7 +15,9 @@ from torch import nn
 from helpers.analysis.attributions import (captum_attribution, cascading_randomization, grid_segments, heatmap, rank_correlation)
 from helpers.analysis.gradcam import (CAM, GradCAM, gradcam_maps, gradcam_weights, GradCAMPlusPlus, gradcampp_weights, normalize_maps, resolve_targets, weighted_map)
 from helpers.models.classic import CifarCNN, LeNet5
-from helpers.figures.interpret import (as_rgb, overlay, plot_randomization, show_attributions, show_rgb_filters)
+from helpers.analysis.faithfulness import Curves
+from helpers.figures.interpret import (as_rgb, overlay, plot_deletion_insertion, plot_randomization, show_attributions,
+                                      show_rgb_filters)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 W_HEAD = torch.tensor([[1.0, -2.0], [0.5, 3.0], [-1.0, 0.25]], dtype=torch.float64)  # (classes 3, K 2)
@@ -307,6 +309,37 @@ def test_cascading_randomization_changes_gradcam_not_a_model_blind_map():
         np.testing.assert_allclose(corr, 1.0, err_msg=name)
 
 
+
+def test_cascading_randomization_by_stages():
+    torch.manual_seed(4)
+    model = CifarCNN().eval()
+    x = torch.randn(4, 3, 32, 32)
+    explain = functools.partial(gradcam_maps, layer="features.4")
+    result = cascading_randomization(model, explain, x, 1, stages=["classifier", "features"])
+    assert list(result) == ["trained", "classifier", "features"]
+    with pytest.raises(ValueError, match="not among them"):
+        cascading_randomization(model, explain, x, 1, stages=["head"])
+
+
+def test_cam_with_a_1x1_convolution_head_is_squeezenets_class_map():
+    """SqueezeNet-style head: 1x1 conv (K -> classes) at every position, then global average pooling.
+    Without the ReLU between them, class c's score is the mean of its map sum_k w_ck A_k + b_c."""
+    torch.manual_seed(5)
+    body = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU())
+    conv = nn.Conv2d(6, 4, 1)
+    model = nn.Sequential(body, conv, nn.AdaptiveAvgPool2d(1), nn.Flatten()).double()
+    x = torch.randn(3, 3, 8, 8, dtype=torch.float64)
+    with CAM(model, body, conv) as cam:
+        maps = cam.layer_maps(x, 2)  # (3, 8, 8)
+    with torch.no_grad():
+        expected = torch.relu(conv(body(x))[:, 2] - conv.bias[2])
+    np.testing.assert_allclose(maps.numpy(), expected.numpy(), atol=1e-12)
+    with CAM(model, body, conv) as cam, GradCAM(model, body) as gcam:  # linear head: CAM = Grad-CAM, scaled
+        np.testing.assert_allclose(cam(x, 2), gcam(x, 2), atol=1e-10)
+    with pytest.raises(TypeError, match="1x1 nn.Conv2d"):
+        CAM(model, body, nn.Conv2d(6, 4, 3))
+
+
 # ---------------------------------------------------------------- figures
 
 
@@ -342,4 +375,23 @@ def test_overlay_and_attribution_grid_draw_what_they_are_given():
     np.testing.assert_allclose(ax.images[0].get_array()[0, 0], [1.0, 0.0, 0.5])  # +max, -max, 0
     ax = plot_randomization({"m": {"trained": np.ones(3), "fc": np.array([0.0, 0.5, np.nan])}})
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [1.0, 0.25])
+    axes = show_attributions(images, {"a": np.stack([heat, heat])}, panel_titles=[["cat 50%"], ["dog 9%"]])
+    assert axes[1, 1].get_title() == "dog 9%"
+    with pytest.raises(ValueError, match="panel_titles"):
+        show_attributions(images, {"a": np.stack([heat, heat])}, panel_titles=[["x"]])
+    plt.close("all")
+
+
+def test_deletion_insertion_figure_averages_the_images():
+    import matplotlib.pyplot as plt
+
+    f = np.linspace(0, 1, 3)
+    one = Curves(f, np.array([1.0, 0.5, 0.0]), np.array([0.0, 0.5, 1.0]), 0.5, 0.5)
+    two = Curves(f, np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 1.0]), 0.25, 0.75)
+    axes = plot_deletion_insertion({"m": [one, two]})
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(), [1.0, 0.25, 0.0])
+    np.testing.assert_allclose(axes[1].lines[0].get_ydata(), [0.0, 0.75, 1.0])
+    assert "0.375" in axes[0].get_legend().get_texts()[0].get_text()
+    with pytest.raises(ValueError, match="non-empty"):
+        plot_deletion_insertion({"m": []})
     plt.close("all")

@@ -89,7 +89,7 @@ def rank_correlation(maps_a, maps_b) -> np.ndarray:
 
 
 def cascading_randomization(model: nn.Module, explain: Callable[..., np.ndarray], x: torch.Tensor,
-                            target, *, seed: int = 0) -> Mapping[str, np.ndarray]:
+                            target, *, seed: int = 0, stages: list[str] | None = None) -> Mapping[str, np.ndarray]:
     """Re-initialise the layers one by one from the output down; compare each stage's maps with the trained ones.
 
     Args:
@@ -97,20 +97,32 @@ def cascading_randomization(model: nn.Module, explain: Callable[..., np.ndarray]
         explain: ``explain(model, x, target) -> ndarray[N, H, W]``, e.g. ``functools.partial(gradcam_maps,
             layer="features.4")``.
         x: float ``(N, C, H, W)``; target: fixed classes (not re-predicted by the random model).
+        seed: seeds each stage's re-initialisation.
+        stages: module names, from the output down (``["classifier", "features.12", ...]``): each stage
+            re-initialises every layer with parameters inside that module, on top of the stages before
+            it. Default: every layer with parameters on its own, from the last to the first.
 
     Returns:
-        ``{"trained": ndarray[N] (all 1), "<layer name>": ndarray[N], ...}``: the Spearman rank
-        correlation per image after randomising that layer and every layer above it.
+        ``{"trained": ndarray[N] (all 1), "<stage>": ndarray[N], ...}``: the Spearman rank correlation
+        per image after randomising that stage and every stage above it.
     """
     reference = explain(model, x, target)
     randomized = copy.deepcopy(model)
-    layers = [(name, m) for name, m in randomized.named_modules()
-              if hasattr(m, "reset_parameters") and any(True for _ in m.parameters(recurse=False))]
-    if not layers:
+    own = lambda m: hasattr(m, "reset_parameters") and any(True for _ in m.parameters(recurse=False))
+    if stages is None:
+        groups = [(name, [m]) for name, m in reversed(list(randomized.named_modules())) if own(m)]
+    else:
+        known = dict(randomized.named_modules())
+        missing = [s for s in stages if s not in known or s == ""]
+        if missing:
+            raise ValueError(f"stages must name modules of model; {missing} are not among them")
+        groups = [(s, [m for m in known[s].modules() if own(m)]) for s in stages]
+    if not any(layers for _, layers in groups):
         raise ValueError("model has no layer with parameters to randomise")
     result = {"trained": rank_correlation(reference, reference)}
-    for i, (name, module) in enumerate(reversed(layers)):
+    for i, (name, layers) in enumerate(groups):
         torch.manual_seed(seed + i)
-        module.reset_parameters()
+        for module in layers:
+            module.reset_parameters()
         result[name] = rank_correlation(reference, explain(randomized, x, target))
     return result

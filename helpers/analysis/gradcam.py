@@ -202,19 +202,25 @@ class GradCAMPlusPlus(GradCAM):
 
 class CAM(GradCAM):
     """CAM (Zhou et al. 2016) for a model ending in global average pooling of ``target_layer`` and
-    ``fc`` (an ``nn.Linear`` with one input per channel): class ``c``'s channel weights are ``fc.weight[c]``."""
+    ``fc``: an ``nn.Linear`` with one input per channel, or a 1x1 ``nn.Conv2d`` (SqueezeNet's
+    classifier, applied at every position before the pooling). Class ``c``'s channel weights are
+    ``fc``'s weights of output ``c``; the map is ``relu(sum_k w_ck A_k)`` (no bias, as in the paper)."""
 
-    def __init__(self, model: nn.Module, target_layer: nn.Module, fc: nn.Linear):
-        if not isinstance(fc, nn.Linear):
-            raise TypeError(f"fc must be the nn.Linear after the global average pooling; got {type(fc).__name__}")
+    def __init__(self, model: nn.Module, target_layer: nn.Module, fc: nn.Module):
+        if not (isinstance(fc, nn.Linear) or (isinstance(fc, nn.Conv2d) and fc.kernel_size == (1, 1)
+                                              and fc.groups == 1)):
+            raise TypeError(f"fc must be the nn.Linear after the global average pooling, or a 1x1 nn.Conv2d "
+                            f"before it; got {fc}")
         super().__init__(model, target_layer)
         self.fc = fc
 
     def channel_weights(self, activations, gradients, targets) -> torch.Tensor:
-        if self.fc.in_features != activations.shape[1]:
+        inputs = self.fc.in_features if isinstance(self.fc, nn.Linear) else self.fc.in_channels
+        if inputs != activations.shape[1]:
             raise ValueError(f"fc must have one input per channel of target_layer ({activations.shape[1]}); "
-                             f"it has {self.fc.in_features}")
-        return self.fc.weight.detach()[targets].to(activations)  # (N, K)
+                             f"it has {inputs}")
+        weight = self.fc.weight.detach().reshape(self.fc.weight.shape[0], -1)  # (classes, K)
+        return weight[targets].to(activations)  # (N, K)
 
 
 def gradcam_maps(model: nn.Module, x: torch.Tensor, target=None, *, layer: str,

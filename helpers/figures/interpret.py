@@ -8,12 +8,14 @@ colormap at partial opacity -- what OpenCV's ``applyColorMap`` + ``addWeighted``
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 from helpers.figures.training import mosaic
 
-__all__ = ["as_rgb", "overlay", "show_attributions", "show_rgb_filters", "plot_randomization"]
+__all__ = ["as_rgb", "overlay", "show_attributions", "show_rgb_filters", "plot_randomization",
+           "plot_deletion_insertion"]
 
 
 def as_rgb(image: Any) -> np.ndarray:
@@ -72,7 +74,7 @@ def overlay(image: Any, heat: Any, ax: Axes | None = None, *, alpha: float = 0.5
 
 def show_attributions(images: Sequence, maps: Mapping[str, Any], row_titles: Sequence[str] | None = None, *,
                       alpha: float = 0.5, suptitle: str | None = None, axes: Any = None,
-                      panel_size: float = 1.9) -> np.ndarray:
+                      panel_size: float = 1.9, panel_titles: Sequence[Sequence[str]] | None = None) -> np.ndarray:
     """A grid: one row per image; the image, then one overlay per method; one shared colour bar.
 
     Args:
@@ -80,6 +82,8 @@ def show_attributions(images: Sequence, maps: Mapping[str, Any], row_titles: Seq
         maps: ``{method name: ndarray[N, H, W] in [0, 1]}``, drawn in that order.
         row_titles: one label per image (e.g. ``"cat -> dog (wrong)"``), shown over its first column.
         axes: ``(N, 1 + len(maps))`` axes to draw into; a new figure when None.
+        panel_titles: ``N`` rows of ``len(maps)`` titles (e.g. the class each map explains); default:
+            the method's name over the first row only.
 
     Returns:
         ndarray of the axes, ``(N, 1 + len(maps))``.
@@ -93,6 +97,8 @@ def show_attributions(images: Sequence, maps: Mapping[str, Any], row_titles: Seq
             raise ValueError(f"maps[{name!r}] must be (N={n}, H, W); got shape {m.shape}")
     if row_titles is not None and len(row_titles) != n:
         raise ValueError(f"row_titles must hold one title per image ({n}); got {len(row_titles)}")
+    if panel_titles is not None and (len(panel_titles) != n or any(len(r) != len(arrays) for r in panel_titles)):
+        raise ValueError(f"panel_titles must hold {n} rows of {len(arrays)} titles (one per map)")
     cols = 1 + len(arrays)
     if axes is None:
         import matplotlib.pyplot as plt
@@ -106,8 +112,8 @@ def show_attributions(images: Sequence, maps: Mapping[str, Any], row_titles: Seq
         axes[i, 0].set_xticks([])
         axes[i, 0].set_yticks([])
         for j, (name, m) in enumerate(arrays.items(), start=1):
-            overlay(images[i], m[i], axes[i, j], alpha=alpha, colorbar=False,
-                    title=name if i == 0 else None)
+            title = panel_titles[i][j - 1] if panel_titles is not None else (name if i == 0 else None)
+            overlay(images[i], m[i], axes[i, j], alpha=alpha, colorbar=False, title=title)
             axes[i, j].set_xlabel("")
             axes[i, j].set_ylabel("")
     mappable = axes[0, 1].images[-1]
@@ -166,8 +172,10 @@ def plot_randomization(results: Mapping[str, Mapping[str, Any]], ax: Axes | None
     for name, stages in results.items():
         labels = list(stages)
         values = [np.asarray(v, dtype=np.float64) for v in stages.values()]
-        mean = [np.nanmean(v) for v in values]
-        lo, hi = [np.nanpercentile(v, 25) for v in values], [np.nanpercentile(v, 75) for v in values]
+        with warnings.catch_warnings():  # a stage whose maps are all blank (NaN) is left as a gap
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = [np.nanmean(v) for v in values]
+            lo, hi = [np.nanpercentile(v, 25) for v in values], [np.nanpercentile(v, 75) for v in values]
         line, = ax.plot(range(len(labels)), mean, "o-", label=name)
         ax.fill_between(range(len(labels)), lo, hi, color=line.get_color(), alpha=0.2)
     ax.set_xticks(range(len(labels)), ["trained"] + [f"+ {s}" for s in labels[1:]], rotation=20)
@@ -179,3 +187,35 @@ def plot_randomization(results: Mapping[str, Mapping[str, Any]], ax: Axes | None
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     return ax
+
+
+def plot_deletion_insertion(curves: Mapping[str, Sequence[Any]], axes: Any = None) -> np.ndarray:
+    """Deletion and insertion curves, averaged over images, one line per method.
+
+    Args:
+        curves: ``{method: [Curves, ...]}`` (one :class:`helpers.analysis.faithfulness.Curves` per
+            image, all with the same fractions).
+        axes: two axes (deletion, insertion); a new figure when None.
+
+    Returns:
+        The two axes. The legend gives each method's mean area under the curve.
+    """
+    if not curves or any(len(c) == 0 for c in curves.values()):
+        raise ValueError("curves must map each method to a non-empty list of Curves")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    axes = np.asarray(axes).ravel()
+    for name, items in curves.items():
+        x = np.asarray(items[0].fractions) * 100
+        for ax, kind in zip(axes, ("deletion", "insertion")):
+            y = np.mean([getattr(c, kind) for c in items], axis=0)
+            auc = np.mean([getattr(c, f"{kind}_auc") for c in items])
+            ax.plot(x, y, marker=".", label=f"{name} ({auc:.3f})")
+    for ax, kind, better in zip(axes, ("deletion", "insertion"), ("lower", "higher")):
+        ax.set(xlabel=f"pixels {'removed' if kind == 'deletion' else 'put back'}, most important first (%)",
+               ylabel="probability of the class", title=f"{kind.capitalize()}: area under the curve, {better} is better")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="x-small", title="method (mean area)", title_fontsize="x-small")
+    return axes
