@@ -58,9 +58,10 @@ rewrites this list and a test checks it):
   training.loop, training.pretrained, training.transfer
 * 10_evaluation: analysis.metrics, checks, config, data.datasets, figures.metrics, figures.training,
   models.classic, scratch.shapes, training.checkpoints, training.devices, training.loop
-* 11_interpretability: analysis.attributions, analysis.gradcam, checks, config, data.datasets,
+* 11_interpretability: analysis.attributions, analysis.faithfulness, analysis.gradcam,
+  analysis.perturbation, checks, config, data.datasets, data.imagenet, data.photos,
   figures.interpret, figures.training, models.classic, training.checkpoints, training.devices,
-  training.inputs, training.loop
+  training.inputs, training.loop, training.pretrained
 * 12_beyond_2d: analysis.metrics, analysis.segmentation, checks, config, data.generated,
   figures.images, figures.metrics, figures.signals, figures.training, models.nd, scratch.shapes,
   training.devices, training.loop
