@@ -67,7 +67,7 @@ SHIPPED = {
     "lenet5_mnist": "LeNet-5 trained on MNIST (Chapter 06)",
     "cifar_cnn": "the lecture's CIFAR-10 CNN, trained with augmentation (Chapter 07)",
     "cifar_cnn_noaug": "the same CNN trained without augmentation (Chapter 07)",
-    "cifar_animals_cnn": "a BatchNorm CNN pre-trained on CIFAR-10's six animal classes (Chapter 09)",
+    "cifar_animals_cnn": "a BatchNorm CNN pre-trained on CIFAR-10's six animal classes (an earlier Chapter 09; kept for readers who load it)",
 }
 
 
