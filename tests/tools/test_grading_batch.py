@@ -139,8 +139,8 @@ SPY = r'''
 import json, os, socket
 seen = {"pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
         "pid1_environ": open("/proc/1/environ", "rb").read().decode(), "env": sorted(os.environ),
-        "uid": os.getuid(), "visible": sorted(os.listdir("/")), "work": sorted(os.listdir("/work/main"))}
-for target in ("/usr/x", "/x", "/work/main/helpers/x", "/dev/x"):
+        "uid": os.getuid(), "visible": sorted(os.listdir("/")), "work": sorted(os.listdir("WORK"))}
+for target in ("/usr/x", "/x", "WORK/helpers/x", "/dev/x"):
     try:
         open(target, "w").write("x")
         seen[target] = "written"
@@ -172,14 +172,16 @@ def test_the_sandbox_seen_from_inside(tmp_path):
     os.environ["CNN_BOOK_TEST_SECRET"] = "not-for-students"
     try:
         with Kernel(Limits(disk_mb=32)) as kernel:
-            out = kernel.execute(SPY.replace("PORT", str(server.getsockname()[1])), 60)
+            spy = SPY.replace("PORT", str(server.getsockname()[1])).replace("WORK", str(ROOT))
+            out = kernel.execute(spy, 60)
     finally:
         del os.environ["CNN_BOOK_TEST_SECRET"]
         server.close()
+    assert out.records, f"the spy printed nothing: {out}"  # e.g. it raised inside the sandbox
     seen = out.records[0]
     assert seen["pids"] == [1, 2] and seen["pid1_environ"] == "PATH=/usr/bin:/bin\x00LC_ALL=C.UTF-8\x00"
     assert "CNN_BOOK_TEST_SECRET" not in seen["env"] and seen["uid"] == 1000
     assert seen["work"] == sorted([".venv", "helpers"])  # the repository's other files are not there
     assert all(seen[t] in ("OSError", "PermissionError", "FileNotFoundError") for t in
-               ("/usr/x", "/x", "/work/main/helpers/x", "/dev/x")), seen
+               ("/usr/x", "/x", f"{ROOT}/helpers/x", "/dev/x")), seen
     assert seen["tmp"] == "No space left on device" and seen["net"] != "connected"

@@ -25,6 +25,7 @@ from grading_support import FULL, all_answers, expect, feedback_of, grade  # noq
 
 from booktools.grading.reference import HIDDEN, load_assignment  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "GRADER-ENV-SECRET-7f3a"
 HIDDEN_TESTS = "# %% ex99_2_check\nassert double(-1) == -2, 'SECRET-NEGATIVE-CASE'\n"
 NOT_1 = {k: v for k, v in FULL.items() if k != "ex99_1_check"}
@@ -217,14 +218,14 @@ def _disk_filler(classmate: Path) -> str:
     return f'''
 import os
 chunk = b"0" * 2**20
-for folder in ("/tmp", "/dev/shm", os.path.expanduser("~"), "/", "/grader/in", "/work/main", os.getcwd()):
+for folder in ("/tmp", "/dev/shm", os.path.expanduser("~"), "/", "/grader/in", {str(ROOT)!r}, os.getcwd()):
     try:
         with open(os.path.join(folder, "fill.bin"), "wb") as f:
             for _ in range(512):
                 f.write(chunk)
     except OSError:
         pass
-for target in ({str(classmate)!r}, "../solutions/99_fixture.ipynb", "/work/main/solutions/02_convolution.ipynb"):
+for target in ({str(classmate)!r}, "../solutions/99_fixture.ipynb", {str(ROOT / "solutions" / "02_convolution.ipynb")!r}):
     try:
         open(target, "w").write("overwritten")
     except OSError:
