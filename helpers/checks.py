@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-__all__ = ["GRADING_ENV", "NotDoneYet", "CheckFailed", "check", "check_function", "grading"]
+__all__ = ["GRADING_ENV", "NotDoneYet", "CheckFailed", "check", "check_function", "explain", "grading"]
 
 GRADING_ENV = "CNN_BOOK_GRADING"
 
@@ -91,6 +91,7 @@ def check(
     atol: float = 1e-6,
     rtol: float = 1e-6,
     hint: str | None = None,
+    why: dict | None = None,
 ) -> None:
     """Compare a student's answer with the expected value and say so.
 
@@ -102,6 +103,9 @@ def check(
             pencil-and-paper numbers, so one wrong try does not give the answer away).
         atol, rtol: tolerance for numbers and arrays (shapes must match exactly).
         hint: one sentence shown with a wrong answer.
+        why: for a multiple-choice or predict-then-run answer, an explanation of each wrong
+            option, keyed by the option (``{0: "a step function's slope is 0: ...", ...}``); a
+            wrong answer shows the explanation of the option it chose.
 
     Raises (only under a grader, see :func:`grading`; a student sees the message printed):
         NotDoneYet: ``got`` is ``...``.
@@ -116,9 +120,27 @@ def check(
     lines = [f"❌ Exercise {label}: not yet right. You gave {_describe(got)}."]
     if reveal:
         lines.append(f"Expected {_describe(expected)}.")
+    explanation = explain(got, why)
+    if explanation:
+        lines.append(f"Why not: {explanation}")
     if hint:
         lines.append(f"Hint: {hint}")
     _report(CheckFailed("\n".join(lines)))
+
+
+def explain(got: Any, why: dict | None) -> str | None:
+    """The explanation ``why`` gives for the option ``got``, or None (no ``why``, or no entry).
+
+    Args:
+        got: the student's answer (an option's index or name).
+        why: option -> why that option is wrong.
+    """
+    if not why:
+        return None
+    try:
+        return next((str(text) for option, text in why.items() if _matches(got, option, 0.0, 0.0)), None)
+    except Exception:  # an answer that cannot even be compared has no explanation
+        return None
 
 
 def check_function(

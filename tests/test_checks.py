@@ -118,3 +118,16 @@ def test_the_book_grader_sets_the_variable_in_its_kernels():
     from booktools.grading import bwrap
 
     assert bwrap.environment("/home")[checks.GRADING_ENV] == "1"
+
+
+def test_a_wrong_option_is_explained():
+    why = {0: "a step's slope is 0 everywhere", "sigmoid": "its slope is at most 0.25"}
+    with pytest.raises(checks.CheckFailed, match="Why not: a step's slope is 0 everywhere") as info:
+        checks.check("3.6", 0, 3, reveal=False, why=why)
+    assert "3" not in str(info.value).split("You gave")[1].split("\n", 1)[1]
+    with pytest.raises(checks.CheckFailed, match="at most 0.25"):
+        checks.check("3.6", "sigmoid", "relu", reveal=False, why=why)
+    with pytest.raises(checks.CheckFailed) as info:  # an option without an explanation
+        checks.check("3.6", 2, 3, reveal=False, why=why)
+    assert "Why not" not in str(info.value)
+    assert checks.explain(np.int64(0), why) == why[0] and checks.explain([1, 2], why) is None

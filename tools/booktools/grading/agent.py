@@ -101,17 +101,19 @@ def _expected(cell, label, value):
 
 
 def check(cell, site, bridge, label, got, expected, *, split=False, reveal=True, atol=1e-6,
-          rtol=1e-6, hint=None):
+          rtol=1e-6, hint=None, why=None):
     from helpers.checks import check as real_check
 
     record = {"kind": "check", "cell": cell, "site": site, "inv": _next(cell, site), "label": str(label),
               "atol": float(atol), "rtol": float(rtol), "reveal": bool(reveal), "hint": hint,
               "expected": _expected(cell, label, expected), "bridge": encode(bridge, ship=_ship)}  # noqa: F821
+    if why:  # a multiple choice's explanation of each wrong option, for the feedback
+        record["why"] = [[_expected(cell, label, option), str(text)] for option, text in dict(why).items()]
     try:
         if split:
             real_check(label, got == expected, True, reveal=reveal, atol=atol, rtol=rtol, hint=hint)
         else:
-            real_check(label, got, expected, reveal=reveal, atol=atol, rtol=rtol, hint=hint)
+            real_check(label, got, expected, reveal=reveal, atol=atol, rtol=rtol, hint=hint, why=why)
     except AssertionError as exc:
         record["sanity"] = _describe(exc)
     _publish(record)

@@ -106,6 +106,17 @@ def _missing(cell_error, stopped) -> Verdict:
     return Verdict(False, f"not run: {stopped or 'the notebook stopped before this check'}")
 
 
+def _why(call, value) -> str:
+    """The explanation the check gives for the wrong option the student chose, if any."""
+    for option, text in call.get("why") or []:
+        try:
+            if matches(value, decode(option), 0.0, 0.0):
+                return f"\nWhy not: {str(text)[:300]}"
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            continue
+    return ""
+
+
 def _one(call, got, cases, func_names, cell_error, stopped) -> Verdict | None:
     label, key = call["label"], (call["site"], call["inv"])
     hint = f"\nHint: {call['hint']}" if call.get("hint") else ""
@@ -123,7 +134,7 @@ def _one(call, got, cases, func_names, cell_error, stopped) -> Verdict | None:
         text = f"❌ Exercise {label}: not yet right. You gave {_show(value)}."
         if call.get("reveal", True):
             text += f"\nExpected {_show(expected)}."
-        return Verdict(False, text + hint)
+        return Verdict(False, text + _why(call, value) + hint)
     n, name = len(call["cases"]), func_names.get(call["site"], "your function")
     for i in range(n):
         if key + (i,) not in cases:

@@ -24,6 +24,7 @@ import nbformat
 from booktools.grading.assemble import grade_id, meta
 from booktools.grading.codec import dumps
 from booktools.grading.generate import generate_exercise
+from booktools.grading.references import named_references
 from booktools.grading.sandbox import Kernel, Limits
 from booktools.grading.split import G, CellSplit, SplitError, Taint, solution_names, split_cell
 
@@ -49,6 +50,7 @@ class Assignment:
     records: dict[str, dict] = field(default_factory=dict)  # cell -> {"calls": [...], "ships": {...}}
     programs: dict[str, str] = field(default_factory=dict)  # cell -> code for the student's kernel
     inputs: Path | None = None  # pickled inputs, read-only in every student's sandbox
+    references: dict[str, set[str]] = field(default_factory=dict)  # test cell -> helpers it names
 
     @property
     def max_score(self) -> float:
@@ -106,7 +108,10 @@ def load_assignment(source_path: Path, hidden_path: Path | None = None) -> Assig
     digest.update(Path(hidden_path).read_bytes() if hidden_path else b"")
     for name in ("agent.py", "codec.py", "split.py", "reference.py"):
         digest.update((HERE / name).read_bytes())
-    return Assignment(source_path, source, exercise, tests, manual, splits, digest.hexdigest()[:16])
+    kinds = [("test" if grade_id(c) in tests else "answer" if meta(c).get("solution") else "source",
+              c.source, grade_id(c)) for c in source.cells if c.cell_type == "code"]
+    return Assignment(source_path, source, exercise, tests, manual, splits, digest.hexdigest()[:16],
+                      references=named_references(kinds))
 
 
 def bootstrap(role: str, inputs: str | None) -> str:

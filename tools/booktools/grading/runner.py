@@ -15,6 +15,7 @@ from pathlib import Path
 from booktools.grading.assemble import InvalidNotebook, plan_submission, read_submission
 from booktools.grading.judge import judge
 from booktools.grading.reference import HIDDEN, Assignment, bootstrap
+from booktools.grading.references import reference_flags
 from booktools.grading.sandbox import Kernel, Limits
 
 __all__ = ["GradeSettings", "grade_submission"]
@@ -54,7 +55,9 @@ def grade_submission(path: Path, display: str, assignment: Assignment, settings:
     except InvalidNotebook as exc:
         result.update(status="invalid_notebook", error=str(exc))
         return _finish(result, started)
-    result["flags"] = plan.flags
+    result["flags"] = plan.flags + reference_flags(
+        [c.source for c in plan.cells if c.kind in ("answer", "extra") and (c.kind == "extra" or c.grade_id in plan.answered)],
+        [c.source for c in plan.cells if c.kind == "source"], assignment.references)
     result["needs_manual"] = [g for g in assignment.manual if g in plan.answered]
     if not plan.answered:
         result.update(status="no_response", error="no response: every answer cell is as handed out")
