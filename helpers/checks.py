@@ -103,9 +103,10 @@ def check(
             pencil-and-paper numbers, so one wrong try does not give the answer away).
         atol, rtol: tolerance for numbers and arrays (shapes must match exactly).
         hint: one sentence shown with a wrong answer.
-        why: for a multiple-choice or predict-then-run answer, an explanation of each wrong
-            option, keyed by the option (``{0: "a step function's slope is 0: ...", ...}``); a
-            wrong answer shows the explanation of the option it chose.
+        why: for a multiple-choice or predict-then-run answer, an explanation of each option,
+            keyed by the option (``{0: "a step function's slope is 0: ...", ...}``); a wrong
+            answer shows the explanation of the option it chose (never the right one's), a right
+            answer the explanation of the right option, if there is one.
 
     Raises (only under a grader, see :func:`grading`; a student sees the message printed):
         NotDoneYet: ``got`` is ``...``.
@@ -115,7 +116,8 @@ def check(
     if got is Ellipsis:
         return _report(_not_done(label))
     if _matches(got, expected, atol, rtol):
-        print(f"✅ Exercise {label}: correct.")
+        because = explain(expected, why)
+        print(f"✅ Exercise {label}: correct." + (f" {because}" if because else ""))
         return
     lines = [f"❌ Exercise {label}: not yet right. You gave {_describe(got)}."]
     if reveal:

@@ -131,3 +131,8 @@ def test_a_wrong_option_is_explained():
         checks.check("3.6", 2, 3, reveal=False, why=why)
     assert "Why not" not in str(info.value)
     assert checks.explain(np.int64(0), why) == why[0] and checks.explain([1, 2], why) is None
+
+
+def test_a_right_prediction_is_explained_too(capsys):
+    checks.check("1.4", 2, 2, why={2: "Each pixel has its own weights.", 0: "no"})
+    assert capsys.readouterr().out.strip() == "✅ Exercise 1.4: correct. Each pixel has its own weights."
