@@ -70,6 +70,9 @@ def _matches(got: Any, expected: Any, atol: float, rtol: float) -> bool:
         got_arr = np.asarray(got, dtype=float)
         exp_arr = np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
+        if isinstance(got, (tuple, list)) and isinstance(expected, (tuple, list)):
+            # several results of different shapes, e.g. (dx, dgamma, dbeta): one by one
+            return len(got) == len(expected) and all(_matches(g, e, atol, rtol) for g, e in zip(got, expected))
         return got == expected
     if got_arr.shape != exp_arr.shape:
         return False
@@ -185,12 +188,20 @@ def check_function(
         if not _matches(got, expected, atol, rtol):
             msg = (
                 f"❌ Exercise {label}: case {i} of {len(cases)}, {func.__name__}({call}).\n"
-                f"Expected {_describe(np.asarray(expected))}.\nGot {_describe(np.asarray(got))}."
+                f"Expected {_describe(_array(expected))}.\nGot {_describe(_array(got))}."
             )
             if hint:
                 msg += f"\nHint: {hint}"
             return _report(CheckFailed(msg))
     print(f"✅ Exercise {label}: all {len(cases)} cases match the reference.")
+
+
+def _array(value: Any) -> Any:
+    """``value`` as an array where it is one (not a tuple of arrays of different shapes)."""
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):
+        return value
 
 
 def _short(value: Any) -> str:

@@ -136,3 +136,16 @@ def test_a_wrong_option_is_explained():
 def test_a_right_prediction_is_explained_too(capsys):
     checks.check("1.4", 2, 2, why={2: "Each pixel has its own weights.", 0: "no"})
     assert capsys.readouterr().out.strip() == "✅ Exercise 1.4: correct. Each pixel has its own weights."
+
+
+def test_several_results_of_different_shapes_are_compared_one_by_one(capsys):
+    expected = (np.ones((2, 3)), np.zeros(3), np.arange(3.0))
+    checks.check("3.7", (np.ones((2, 3)), np.zeros(3), np.arange(3.0) + 1e-9), expected)
+    checks.check_function("3.7", lambda a: (a, a.sum(0)), lambda a: (a, a.sum(0)), [((np.eye(3)[:2],), {})])
+    assert capsys.readouterr().out.count("✅") == 2
+    with pytest.raises(checks.CheckFailed):
+        checks.check("3.7", (np.ones((2, 3)), np.zeros(3), np.arange(3.0) + 1), expected)
+    with pytest.raises(checks.CheckFailed):
+        checks.check("3.7", (np.ones((2, 3)), np.zeros(3)), expected)
+    with pytest.raises(checks.CheckFailed, match="Expected"):
+        checks.check_function("3.7", lambda a: (a, a.sum(1)), lambda a: (a, a.sum(0)), [((np.eye(3)[:2],), {})])
