@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Sequence
 import torch
 
-__all__ = ["per_class_indices"]
+__all__ = ["per_class_indices", "train_val_split"]
 
 
 def per_class_indices(labels: torch.Tensor, per_class: Sequence[int], *, seed: int,
@@ -54,3 +54,49 @@ def per_class_indices(labels: torch.Tensor, per_class: Sequence[int], *, seed: i
         parts.append(table[:, start:start + n].T.reshape(-1))  # round-robin: pick 1 of every class, ...
         start += n
     return parts
+
+
+def train_val_split(data, val_per_class: int, *, seed: int):
+    """Hold out a validation split: ``val_per_class`` examples of every class, the rest for training.
+
+    The held-out examples are drawn at random with ``seed`` (stratified: the same number from each
+    class), so the same arguments always give the same two parts; they never overlap and together
+    they are the whole of ``data``. Both keep the examples in their original order, and their
+    ``source`` says which part of what they are.
+
+    Args:
+        data: a :class:`helpers.data.core.Dataset` (normally a training split).
+        val_per_class: how many examples of each class to hold out (at least 1).
+        seed: the random seed.
+
+    Returns:
+        ``(train, val)``: two ``Dataset`` objects.
+
+    Raises:
+        TypeError: ``data`` is not a ``Dataset``.
+        ValueError: a class has too few examples to leave some for training (the message names it).
+    """
+    from helpers.data.core import Dataset
+
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset; got {type(data).__name__}")
+    if isinstance(val_per_class, bool) or not isinstance(val_per_class, int) or val_per_class < 1:
+        raise ValueError(f"val_per_class must be a positive int; got {val_per_class!r}")
+    counts = torch.bincount(data.labels, minlength=len(data.classes))
+    short = [c for c in range(len(data.classes)) if counts[c] <= val_per_class]
+    if short:
+        c = short[0]
+        raise ValueError(f"class {c} ({data.classes[c]!r}) has {int(counts[c])} examples: holding out "
+                         f"{val_per_class} leaves none for training; hold out fewer per class")
+    g = torch.Generator().manual_seed(seed)
+    held = torch.zeros(len(data), dtype=torch.bool)
+    for c in range(len(data.classes)):
+        idx = torch.nonzero(data.labels == c).flatten()
+        held[idx[torch.randperm(len(idx), generator=g)[:val_per_class]]] = True
+    n_val = int(held.sum())
+    note = f"validation held out: {val_per_class:,} per class, seed {seed}"
+    train = Dataset(data.images[~held], data.labels[~held], data.classes,
+                    f"{data.source} | training part: {len(data) - n_val:,} ({note})")
+    val = Dataset(data.images[held], data.labels[held], data.classes,
+                  f"{data.source} | validation part: {n_val:,} ({note})")
+    return train, val

@@ -31,3 +31,36 @@ def test_errors_name_the_problem():
         per_class_indices(labels, (0,), seed=0)
     with pytest.raises(TypeError, match="labels"):
         per_class_indices(labels.float(), (1,), seed=0)
+
+
+def test_train_val_split_is_stratified_disjoint_complete_and_seeded():
+    from helpers.data.core import Dataset
+    from helpers.data.splits import train_val_split
+
+    labels = torch.tensor([0] * 30 + [1] * 20 + [2] * 12)
+    images = torch.arange(len(labels), dtype=torch.int64).to(torch.uint8).view(-1, 1, 1, 1)
+    data = Dataset(images, labels, ["a", "b", "c"], "toy")
+    train, val = train_val_split(data, 5, seed=3)
+    assert torch.bincount(val.labels).tolist() == [5, 5, 5]
+    assert torch.bincount(train.labels).tolist() == [25, 15, 7]
+    ids_train, ids_val = set(train.images.flatten().tolist()), set(val.images.flatten().tolist())
+    assert not ids_train & ids_val and ids_train | ids_val == set(range(len(labels)))
+    assert train.images.flatten().tolist() == sorted(ids_train)  # original order kept
+    again = train_val_split(data, 5, seed=3)[1]
+    other = train_val_split(data, 5, seed=4)[1]
+    assert torch.equal(again.images, val.images) and not torch.equal(other.images, val.images)
+    assert "validation part: 15 (validation held out: 5 per class, seed 3)" in val.source
+    assert "training part: 47" in train.source and train.source.startswith("toy |")
+
+
+def test_train_val_split_says_what_is_wrong():
+    from helpers.data.core import Dataset
+    from helpers.data.splits import train_val_split
+
+    data = Dataset(torch.zeros(4, 1, 1, 1, dtype=torch.uint8), torch.tensor([0, 0, 1, 1]), ["a", "b"], "toy")
+    with pytest.raises(ValueError, match="class 0 \\('a'\\) has 2 examples.*hold out fewer"):
+        train_val_split(data, 2, seed=0)
+    with pytest.raises(ValueError, match="positive int"):
+        train_val_split(data, 0, seed=0)
+    with pytest.raises(TypeError, match="Dataset"):
+        train_val_split(torch.zeros(3), 1, seed=0)
