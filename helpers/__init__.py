@@ -44,9 +44,9 @@ rewrites this list and a test checks it):
   scratch.pool, scratch.tinycnn
 * 05_full_exercise: checks, config, scratch.conv, scratch.functional, scratch.pool, scratch.shapes,
   scratch.tinycnn
-* 06_mnist: checks, config, data.core, data.datasets, figures.images, figures.training,
-  models.classic, scratch.shapes, training.checkpoints, training.devices, training.inputs,
-  training.loop
+* 06_mnist: checks, config, data.core, data.datasets, data.splits, data.standins, figures.images,
+  figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
+  training.inputs, training.loop
 * 07_cifar10: checks, config, data.datasets, figures.images, figures.interpret, figures.training,
   models.classic, scratch.shapes, training.checkpoints, training.devices, training.inputs,
   training.loop, training.speed
