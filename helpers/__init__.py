@@ -47,9 +47,9 @@ rewrites this list and a test checks it):
 * 06_mnist: checks, config, data.core, data.datasets, data.splits, data.standins, figures.images,
   figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
   training.inputs, training.loop
-* 07_cifar10: checks, config, data.datasets, figures.images, figures.interpret, figures.training,
-  models.classic, scratch.shapes, training.checkpoints, training.devices, training.inputs,
-  training.loop, training.speed
+* 07_cifar10: checks, config, data.datasets, data.standins, figures.images, figures.interpret,
+  figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
+  training.inputs, training.loop, training.speed
 * 08_architectures: analysis.zoo, checks, config, data.datasets, figures.layers, figures.training,
   figures.zoo, models.attention, models.blocks, models.classic, models.resnets, scratch.shapes,
   training.devices, training.inputs, training.loop
