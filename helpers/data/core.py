@@ -58,6 +58,18 @@ class Dataset:
         shape = "x".join(str(s) for s in self.images.shape)
         return f"Dataset({len(self):,} images uint8[{shape}], {len(self.classes)} classes; {self.source})"
 
+    def select(self, indices, note: str | None = None) -> Dataset:
+        """The examples at ``indices`` (an int tensor or list), in that order; ``source`` says so.
+
+        ``note`` replaces the default description (``"selected: k of N"``) appended to ``source``.
+        """
+        idx = torch.as_tensor(indices, dtype=torch.int64)
+        if idx.ndim != 1 or (len(idx) and (int(idx.min()) < -len(self) or int(idx.max()) >= len(self))):
+            raise IndexError(f"indices must be a 1-D list of positions in 0..{len(self) - 1}; "
+                             f"got shape {tuple(idx.shape)}")
+        note = note or f"selected: {len(idx):,} of {len(self):,}"
+        return Dataset(self.images[idx], self.labels[idx], self.classes, f"{self.source} | {note}")
+
     def subset(self, n: int, seed: int = 0) -> Dataset:
         """A class-balanced random subset of ``n`` examples, in their original order.
 

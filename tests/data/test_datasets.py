@@ -485,3 +485,16 @@ def test_quick_mode_uses_real_files_when_present(tmp_path, monkeypatch, capsys):
     ds = load_dataset("mnist", root=tmp_path)
     assert len(ds) == 12 and "via torchvision" in ds.source
     assert "STAND-IN" not in capsys.readouterr().out
+
+
+def test_select_takes_the_given_examples_in_order_and_says_so():
+    from helpers.data.core import Dataset
+
+    data = Dataset(torch.arange(6, dtype=torch.uint8).view(6, 1, 1, 1), torch.tensor([0, 1, 0, 1, 0, 1]),
+                   ["a", "b"], "toy")
+    part = data.select(torch.tensor([4, 1, 2]))
+    assert part.images.flatten().tolist() == [4, 1, 2] and part.labels.tolist() == [0, 1, 0]
+    assert part.source == "toy | selected: 3 of 6"
+    assert data.select([0], note="first").source == "toy | first"
+    with pytest.raises(IndexError, match="positions in 0..5"):
+        data.select([6])
