@@ -42,3 +42,26 @@ def test_merge_streams_joins_a_table_printed_in_pieces():
     merge_streams(nb)
     assert [(o["name"], o["text"]) for o in nb.cells[0].outputs] == [
         ("stdout", "a  1\nb  2\n"), ("stderr", "warning\n"), ("stdout", "c  3\nd  4\n")]
+
+
+def test_the_run_time_is_written_between_the_markers_and_into_the_table(tmp_path):
+    import nbformat
+
+    from booktools.book import format_duration, record_run_time, stamp_run_time
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("**Time:** an hour of reading; <!--run-time-->old<!--/run-time-->."),
+        nbformat.v4.new_markdown_cell("<!--run-time-->not this one<!--/run-time-->")])
+    assert stamp_run_time(nb, 125.4, "CPU only, 2 cores")
+    assert nb.cells[0].source == ("**Time:** an hour of reading; <!--run-time-->the full run took 2 min 05 s on "
+                                  "the book's machine (CPU only, 2 cores)<!--/run-time-->.")
+    assert nb.cells[1].source == "<!--run-time-->not this one<!--/run-time-->"
+    assert not stamp_run_time(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Time: 1 h")]), 1, "x")
+    assert format_duration(59.6) == "1 min 00 s" and format_duration(7) == "7 s"
+    table = tmp_path / "times.md"
+    record_run_time(tmp_path / "b.ipynb", 61, "CPU only, 2 cores", table)
+    record_run_time(tmp_path / "a.ipynb", 5, "GPU X, 16 CPU cores", table)
+    record_run_time(tmp_path / "b.ipynb", 3, "CPU only, 2 cores", table)  # replaces b's row
+    rows = [line for line in table.read_text().splitlines() if line.startswith("| ") and ".ipynb" in line]
+    assert [r.split(" | ")[0] for r in rows] == ["| a.ipynb", "| b.ipynb"]
+    assert "| 3 s | CPU only, 2 cores |" in rows[1]

@@ -14,9 +14,11 @@ here, and a test checks that the committed cells match.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -172,10 +174,65 @@ def execute(path: Path, *, timeout: int = 3600) -> None:
         resources={"metadata": {"path": str(Path(path).parent)}},
     )
     print(f"executing {path} in full mode ...", flush=True)
+    start = time.perf_counter()
     client.execute()
+    seconds = time.perf_counter() - start
     strip_widget_state(nb)
     merge_streams(nb)
+    machine = machine_line()
+    stamp_run_time(nb, seconds, machine)
     nbformat.write(nb, path)
+    record_run_time(Path(path), seconds, machine)
+    print(f"{path}: {format_duration(seconds)} on {machine}", flush=True)
+
+
+RUN_TIME = re.compile(r"(<!--run-time-->).*?(<!--/run-time-->)", re.S)
+TIMES_TABLE = ROOT / "benchmarks" / "chapter_times.md"
+
+
+def machine_line() -> str:
+    """Where the notebooks ran: the GPU's name, or the CPU and its core count."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name(0)}, {os.cpu_count()} CPU cores"
+    return f"CPU only, {os.cpu_count()} cores"
+
+
+def format_duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def stamp_run_time(nb, seconds: float, machine: str) -> bool:
+    """Write the full run's wall-clock time into the chapter's ``**Time:**`` line, between the
+    markers ``<!--run-time-->`` and ``<!--/run-time-->`` (the only text this tool writes into a
+    markdown cell; a notebook without the markers is left as it is). Returns whether it wrote."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and RUN_TIME.search(cell.source):
+            text = f"the full run took {format_duration(seconds)} on the book's machine ({machine})"
+            cell.source = RUN_TIME.sub(lambda m: m.group(1) + text + m.group(2), cell.source, count=1)
+            return True
+    return False
+
+
+def record_run_time(path: Path, seconds: float, machine: str, table: Path = TIMES_TABLE) -> None:
+    """Update this notebook's row of the committed table of full-run times (written only here)."""
+    rows = {}
+    if table.is_file():
+        for line in table.read_text().splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 4 and cells[0].endswith(".ipynb"):
+                rows[cells[0]] = cells
+    name = path.resolve().relative_to(ROOT).as_posix() if path.resolve().is_relative_to(ROOT) else path.name
+    rows[name] = [name, format_duration(seconds), machine, datetime.date.today().isoformat()]
+    lines = ["# Full-run times of the notebooks", "",
+             "Written by `python -m booktools.book execute` (`make execute`) after each full run: the",
+             "wall-clock time of the whole notebook, the machine and the date. Never edited by hand.", "",
+             "| notebook | full run | machine | date |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(rows[k])} |" for k in sorted(rows)]
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_text("\n".join(lines) + "\n")
 
 
 def merge_streams(nb) -> None:
