@@ -38,8 +38,8 @@ rewrites this list and a test checks it):
 * 02_convolution: analysis.zoo, checks, config, data.photos, figures.images, figures.matrices,
   scratch.conv, scratch.kernels, scratch.shapes, widgets.conv
 * 03_layers: analysis.probes, analysis.spread, checks, config, data.photos, figures.layers,
-  models.deep, scratch.activations, scratch.functional, scratch.losses, scratch.normalization,
-  scratch.pool, scratch.shapes, widgets.activations
+  models.deep, scratch.activations, scratch.functional, scratch.kernels, scratch.losses,
+  scratch.normalization, scratch.pool, scratch.shapes, widgets.activations
 * 04_backpropagation: checks, config, scratch.conv, scratch.functional, scratch.gradcheck,
   scratch.pool, scratch.tinycnn
 * 05_full_exercise: checks, config, scratch.conv, scratch.functional, scratch.pool, scratch.shapes,
