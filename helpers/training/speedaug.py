@@ -95,7 +95,7 @@ def tta_logits(model: nn.Module, x: torch.Tensor, level: int = 2, batch_size: in
         if level == 2:
             padded = F.pad(xb, (1, 1, 1, 1), mode="reflect")  # (B, C, H+2, W+2)
             h, w = xb.shape[2:]
-            shifted = [padded[:, :, :h, :w], padded[:, :, 2:, 2:]]  # up-left, down-right by one pixel
+            shifted = [padded[:, :, :h, :w], padded[:, :, 2:, 2:]]  # contents moved 1 pixel down-right, up-left
             logits = 0.5 * logits + 0.25 * sum(_mirror(model, s).float() for s in shifted)
         outs.append(logits)
     return torch.cat(outs)
