@@ -54,8 +54,8 @@ rewrites this list and a test checks it):
   figures.zoo, models.attention, models.blocks, models.classic, models.resnets, scratch.shapes,
   training.devices, training.inputs, training.loop
 * 09_transfer: checks, config, data.datasets, data.folders, data.imagenet, data.splits,
-  data.subsets, figures.images, models.classic, scratch.shapes, training.devices, training.heads,
-  training.loop, training.pretrained, training.transfer
+  data.standins, data.subsets, figures.images, models.classic, scratch.shapes, training.checkpoints,
+  training.devices, training.heads, training.loop, training.pretrained, training.transfer
 * 10_evaluation: analysis.metrics, checks, config, data.datasets, figures.metrics, figures.training,
   models.classic, scratch.shapes, training.checkpoints, training.devices, training.loop
 * 11_interpretability: analysis.attributions, analysis.faithfulness, analysis.gradcam,
