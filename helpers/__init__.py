@@ -56,8 +56,9 @@ rewrites this list and a test checks it):
 * 09_transfer: checks, config, data.datasets, data.folders, data.imagenet, data.splits,
   data.standins, data.subsets, figures.images, models.classic, scratch.shapes, training.checkpoints,
   training.devices, training.heads, training.loop, training.pretrained, training.transfer
-* 10_evaluation: analysis.metrics, checks, config, data.datasets, figures.metrics, figures.training,
-  models.classic, scratch.shapes, training.checkpoints, training.devices, training.loop
+* 10_evaluation: analysis.metrics, checks, config, data.datasets, data.standins, figures.metrics,
+  figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
+  training.loop
 * 11_interpretability: analysis.attributions, analysis.faithfulness, analysis.gradcam,
   analysis.perturbation, checks, config, data.datasets, data.imagenet, data.photos,
   figures.interpret, figures.training, models.classic, training.checkpoints, training.devices,
