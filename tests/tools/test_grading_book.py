@@ -109,8 +109,42 @@ def test_book_exercises_grade_as_expected(topic, tmp_path):
     rows = {name: by_key[submission_key(p)[0]] for name, p in paths.items()}
     full = sum(tests.values())
     assert rows["solution"]["status"] == "ok" and float(rows["solution"]["score"]) == full, rows["solution"]
+    assert "reference_used" not in rows["solution"]["flags"], rows["solution"]["flags"]  # its own tools only
     assert rows["untouched"]["status"] == "no_response" and float(rows["untouched"]["score"]) == 0
     assert rows["half"]["status"] == "ok" and float(rows["half"]["score"]) == expected_half, rows["half"]
     assert float(rows["mirror"]["score"]) == 0, rows["mirror"]
     feedback = (tmp_path / rows["half"]["feedback"]).read_text(encoding="utf-8")
     assert "⏳" in feedback and "NameError" not in feedback  # the stubs left read as "not done yet"
+
+
+COPIED_2_1 = """import numpy as np
+from helpers.scratch.conv import conv2d
+
+answer_2_1 = conv2d(np.array([[3, 0, 1, 2], [1, 5, 8, 9], [2, 7, 2, 5], [0, 1, 3, 1]]),
+                    np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]]))[1, 0]
+"""
+COPIED_2_6 = """import helpers.scratch.conv as reference
+
+def conv2d_loop(image, kernel):
+    return reference.conv2d(image, kernel)
+"""
+
+
+def test_answers_that_call_the_reference_score_but_are_flagged(tmp_path):
+    """Exercise 2.1 answered by calling conv2d, 2.6 by wrapping it: the values are right (points),
+    and the gradebook flags both for the instructor with the reference each exercise names."""
+    exercise = nbformat.read(ROOT / "exercises" / "02_convolution.ipynb", as_version=4)
+    for cell in exercise.cells:
+        gid = _meta(cell).get("grade_id")
+        if gid in ("ex02_1_answer", "ex02_6_answer"):
+            cell.source = COPIED_2_1 if gid == "ex02_1_answer" else COPIED_2_6
+    path = tmp_path / "copier.ipynb"
+    nbformat.write(exercise, path)
+    book = grade_batch(ROOT / "solutions" / "02_convolution.ipynb", [path], tmp_path / "book.csv", SETTINGS_BOOK,
+                       jobs=1, progress=False)
+    (row,) = book.rows.values()
+    assert row["status"] == "ok" and float(row["ex02_1_check"]) == 1 and float(row["ex02_6_check"]) == 3, row
+    flags = row["flags"].split(";")
+    for cell in ("ex02_1_check", "ex02_6_check"):
+        assert f"reference_used:{cell}:helpers.scratch.conv.conv2d" in flags, flags
+    assert not any(f.startswith("reference_used:ex02_2") for f in flags)  # conv_output_size was not used
