@@ -50,9 +50,9 @@ rewrites this list and a test checks it):
 * 07_cifar10: checks, config, data.datasets, data.standins, figures.images, figures.interpret,
   figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
   training.inputs, training.loop, training.speed
-* 08_architectures: analysis.zoo, checks, config, data.datasets, figures.layers, figures.training,
-  figures.zoo, models.attention, models.blocks, models.classic, models.resnets, scratch.shapes,
-  training.devices, training.inputs, training.loop
+* 08_architectures: analysis.spread, analysis.zoo, checks, config, data.datasets, data.splits,
+  figures.layers, figures.training, figures.zoo, models.attention, models.blocks, models.classic,
+  models.resnets, scratch.shapes, training.devices, training.inputs, training.loop
 * 09_transfer: checks, config, data.datasets, data.folders, data.imagenet, data.splits,
   data.standins, data.subsets, figures.images, models.classic, scratch.shapes, training.checkpoints,
   training.devices, training.heads, training.loop, training.pretrained, training.transfer
