@@ -81,3 +81,16 @@ def test_the_grader_feedback_explains_the_wrong_option_chosen():
     verdict = judge([call], [{"site": 0, "inv": 0, "got": encode(2)}], func_names={})
     assert not verdict.passed and "Why not" not in verdict.note
     assert judge([call], [{"site": 0, "inv": 0, "got": encode(3)}], func_names={}).passed
+
+
+def test_what_a_check_imports_for_itself_is_a_reference_whatever_its_package():
+    test = ('def expected_9_3():\n    from torchvision.ops import box_iou  # imported here only\n'
+            '    return box_iou(a, b)\n\ncheck("9.3", answer_9_3, expected_9_3())\n')
+    cells = [("source", "import torch\n", None), ("answer", "answer_9_3 = 0.5\n", "a"), ("test", test, "t")]
+    refs = named_references(cells)
+    assert refs == {"t": {"torchvision.ops.box_iou"}}
+    assert reference_flags(["from torchvision.ops import box_iou\nanswer_9_3 = box_iou(x, y)\n"], [], refs) == [
+        "reference_used:t:torchvision.ops.box_iou"]
+    assert reference_flags(["import torchvision\nanswer_9_3 = torchvision.ops.box_iou(x, y)\n"], [], refs) == [
+        "reference_used:t:torchvision.ops.box_iou"]
+    assert reference_flags(["answer_9_3 = 1 / 3\n"], [], refs) == []

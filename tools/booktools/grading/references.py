@@ -2,9 +2,10 @@
 
 A test cell names its references: the ``helpers`` functions that compute its ``expected`` value
 (``check``) or that it passes as ``reference`` (``check_function``), found through the cell's own
-definitions (``def reference_2_6(...)``, imports inside them) and the notebook's imports. Helpers
-that the solution's own answer cells use are tools the exercise allows (``conv2d`` for 4.6), not
-references.
+definitions (``def reference_2_6(...)``) and the notebook's imports, and whatever those definitions
+import for themselves from any package (``torchvision.ops.box_iou``, Captum's
+``IntegratedGradients``). Names that the solution's own answer cells use are tools the exercise
+allows (``conv2d`` for 4.6), not references.
 
 A submission whose cells reach a reference -- import it, read it by the name the notebook's
 set-up gave it, take it as an attribute of an imported ``helpers`` module, or look it up by a
@@ -29,15 +30,17 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def _helper_imports(node: ast.AST, *, nested: bool) -> dict[str, str]:
+def _helper_imports(node: ast.AST, *, nested: bool, any_package: bool = False) -> dict[str, str]:
     """name -> ``module.name`` for ``from helpers... import name [as alias]`` in ``node``.
 
-    ``nested``: look inside functions and classes too (else only the module level)."""
+    ``nested``: look inside functions and classes too (else only the module level).
+    ``any_package``: every package's names, not only ``helpers``' (a check cell's own imports)."""
     found: dict[str, str] = {}
 
     def walk(n):
         for child in ast.iter_child_nodes(n):
-            if isinstance(child, ast.ImportFrom) and (child.module or "").split(".")[0] == PACKAGE:
+            if isinstance(child, ast.ImportFrom) and child.module and not child.level and (
+                    any_package or child.module.split(".")[0] == PACKAGE):
                 for alias in child.names:
                     if alias.name != "*":
                         found[alias.asname or alias.name] = f"{child.module}.{alias.name}"
@@ -83,7 +86,7 @@ def _cell_references(source: str, notebook: dict[str, str]) -> set[str]:
     todo = list(roots)
     while todo:
         node = todo.pop()
-        local = _helper_imports(node, nested=True)
+        local = _helper_imports(node, nested=True, any_package=True)  # what the check imports for itself
         found |= set(local.values())
         for name in _loads(node) - set(local):
             if name in seen:
@@ -115,7 +118,7 @@ def named_references(cells: list[tuple[str, str, str | None]]) -> dict[str, set[
     for kind, source, _ in cells:
         tree = _parse(source)
         if kind == "answer" and tree is not None:
-            local = _helper_imports(tree, nested=True)
+            local = _helper_imports(tree, nested=True, any_package=True)
             allowed |= set(local.values()) | {notebook[n] for n in _loads(tree) - set(local) if n in notebook}
     out = {}
     for kind, source, gid in cells:
@@ -133,7 +136,7 @@ def _reaches(tree: ast.Module, text: str, reference: str, setup: dict[str, str],
         if isinstance(node, ast.ImportFrom) and node.module == module and \
                 any(a.name in (name, "*") for a in node.names):
             return True
-        if isinstance(node, ast.Attribute) and node.attr == name and PACKAGE in text:
+        if isinstance(node, ast.Attribute) and node.attr == name and module.split(".")[0] in text:
             return True
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in own \
                 and setup.get(node.id) == reference:
