@@ -44,12 +44,12 @@ rewrites this list and a test checks it):
   scratch.pool, scratch.tinycnn
 * 05_full_exercise: checks, config, scratch.conv, scratch.functional, scratch.pool, scratch.shapes,
   scratch.tinycnn
-* 06_mnist: checks, config, data.core, data.datasets, data.splits, data.standins, figures.images,
-  figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
-  training.inputs, training.loop
-* 07_cifar10: checks, config, data.datasets, data.standins, figures.images, figures.interpret,
-  figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
-  training.inputs, training.loop, training.speed
+* 06_mnist: analysis.spread, checks, config, data.core, data.datasets, data.splits, data.standins,
+  figures.images, figures.training, models.classic, scratch.shapes, training.checkpoints,
+  training.devices, training.inputs, training.loop
+* 07_cifar10: analysis.spread, checks, config, data.datasets, data.splits, data.standins,
+  figures.images, figures.interpret, figures.training, models.classic, scratch.shapes,
+  training.checkpoints, training.devices, training.inputs, training.loop, training.speed
 * 08_architectures: analysis.spread, analysis.zoo, checks, config, data.datasets, data.splits,
   figures.layers, figures.training, figures.zoo, models.attention, models.blocks, models.classic,
   models.resnets, scratch.shapes, training.devices, training.inputs, training.loop
@@ -66,6 +66,9 @@ rewrites this list and a test checks it):
 * 12_beyond_2d: analysis.metrics, analysis.segmentation, checks, config, data.generated,
   figures.images, figures.metrics, figures.signals, figures.training, models.nd, scratch.shapes,
   training.devices, training.loop
+* 13_speedrun: checks, config, data.core, data.datasets, data.splits, figures.interpret,
+  figures.speedrun, models.classic, models.speedrun, scratch.shapes, training.checkpoints,
+  training.devices, training.speed, training.speedaug, training.speedrun, training.whitening
 * A1_distributed: config, models.classic, scratch.shapes, training.checkpoints, training.devices,
   training.distributed, training.processes
 
