@@ -10,6 +10,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from helpers.analysis.spread import mean_std
+
 __all__ = ["plot_schedules", "plot_ablation"]
 
 
@@ -55,8 +57,8 @@ def plot_ablation(accuracies: Mapping[str, Sequence[float]], *, ax: Axes | None 
     ys = np.arange(len(names))[::-1]
     for y, name in zip(ys, names):
         a = 100 * np.asarray(accuracies[name], dtype=float)
-        std = a.std(ddof=1) if len(a) > 1 else 0.0
-        ax.barh(y, a.mean(), xerr=std, color="C0" if y != ys[0] else "C2", alpha=0.6, capsize=3)
+        mean, std = mean_std(a)  # the book's one mean ± sample std (helpers.analysis.spread)
+        ax.barh(y, mean, xerr=std, color="C0" if y != ys[0] else "C2", alpha=0.6, capsize=3)
         ax.plot(a, np.full(len(a), y), "k.", ms=4)
     ax.axvline(100 * np.mean(accuracies[names[0]]), color="k", ls="--", lw=1)
     low = min(100 * np.min(v) for v in accuracies.values())
