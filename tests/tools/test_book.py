@@ -1,6 +1,7 @@
 """booktools.book: the repository URL and the notebooks' Colab set-up cells."""
 
 
+import pytest
 import nbformat
 from booktools.book import repo_url, setup_cell_source, sync_setup_cell, toc_files
 
@@ -64,4 +65,28 @@ def test_the_run_time_is_written_between_the_markers_and_into_the_table(tmp_path
     record_run_time(tmp_path / "b.ipynb", 3, "CPU only, 2 cores", table)  # replaces b's row
     rows = [line for line in table.read_text().splitlines() if line.startswith("| ") and ".ipynb" in line]
     assert [r.split(" | ")[0] for r in rows] == ["| a.ipynb", "| b.ipynb"]
-    assert "| 3 s | CPU only, 2 cores |" in rows[1]
+    assert "| 3 s | 5 min | within | CPU only, 2 cores |" in rows[1]
+    assert "| (budgets are for the 2-core CPU) | GPU X, 16 CPU cores |" in rows[0]
+
+
+def test_the_times_table_judges_each_run_against_its_budget(tmp_path):
+    from booktools.book import FULL_SCALE_TRAINING, budget_verdict, parse_duration, record_run_time
+
+    cpu = "CPU only, 2 cores"
+    assert parse_duration("2 min 05 s") == 125 and parse_duration("7 s") == 7
+    with pytest.raises(ValueError, match="not a run time"):
+        parse_duration("about an hour")
+    assert budget_verdict("chapters/01_why_not_mlp.ipynb", 300, cpu) == "within"
+    assert budget_verdict("chapters/01_why_not_mlp.ipynb", 301, cpu) == "over by 1 s"
+    assert "chapters/07_cifar10.ipynb" in FULL_SCALE_TRAINING
+    assert budget_verdict("chapters/07_cifar10.ipynb", 900, cpu) == "within"
+    assert budget_verdict("chapters/07_cifar10.ipynb", 6601, cpu) == "over by 95 min 01 s"
+    # a table in the earlier four-column layout is read and rewritten with the budget columns
+    table = tmp_path / "times.md"
+    table.write_text("| notebook | full run | machine | date |\n|---|---|---|---|\n"
+                     "| old.ipynb | 6 min 00 s | CPU only, 2 cores | 2026-11-30 |\n")
+    record_run_time(tmp_path / "new.ipynb", 10, cpu, table)
+    text = table.read_text()
+    assert "| old.ipynb | 6 min 00 s | 5 min | over by 1 min 00 s | CPU only, 2 cores | 2026-11-30 |" in text
+    assert "| new.ipynb | 10 s | 5 min | within |" in text
+    assert "`chapters/07_cifar10.ipynb`: trains" in text
