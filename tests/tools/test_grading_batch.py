@@ -5,6 +5,7 @@ own guarantees seen from inside a kernel."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -185,3 +186,65 @@ def test_the_sandbox_seen_from_inside(tmp_path):
     assert all(seen[t] in ("OSError", "PermissionError", "FileNotFoundError") for t in
                ("/usr/x", "/x", f"{ROOT}/helpers/x", "/dev/x")), seen
     assert seen["tmp"] == "No space left on device" and seen["net"] != "connected"
+
+
+ZYGOTE_SPY = r'''
+import json, os, sys
+import numpy as np
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+seen = {"pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), "pid": os.getpid(),
+        "environ": open("/proc/self/environ", "rb").read().decode(), "env": dict(os.environ),
+        "uid": os.getuid(), "cwd": os.getcwd(), "work": sorted(os.listdir("WORK")),
+        "caps": {k: status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")},
+        "fds": sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")[:-1]),
+        "importer_cache": sorted(k for k in sys.path_importer_cache if k.startswith("WORK") and "/.venv/" not in k),
+        "torch": "torch" in sys.modules, "random": float(np.random.rand()), "tmp": sorted(os.listdir("/tmp"))}
+from IPython.display import publish_display_data
+publish_display_data({"application/x-cnnbook-grader+json": json.dumps(seen)})
+'''
+
+
+def test_a_kernel_forked_by_the_zygote_is_in_its_own_sandbox_like_a_started_one(tmp_path):
+    from booktools.grading.zygote import Zygote
+
+    os.environ["CNN_BOOK_TEST_SECRET"] = "not-for-students"
+    seen = []
+    try:
+        with Zygote() as zygote:
+            for _ in range(2):
+                with Kernel(Limits(disk_mb=32), zygote=zygote) as kernel:
+                    assert kernel.zygote is not None and not zygote.broken
+                    out = kernel.execute(ZYGOTE_SPY.replace("WORK", str(ROOT)), 60)
+                    assert out.records, f"the spy printed nothing: {out}"
+                    seen.append(out.records[0])
+                    kernel.execute("open('/tmp/mine', 'w').write('first')", 10)
+                assert kernel.dead and not kernel._alive()  # closed: the sandbox and its kernel are gone
+    finally:
+        del os.environ["CNN_BOOK_TEST_SECRET"]
+    env = bwrap.environment(bwrap.HOME)
+    for one in seen:
+        # the sandbox's init, the placeholder, the kernel: no other student's process, nothing of the grader's
+        assert one["pids"] == [1, 2, 3] and one["pid"] == 3 and one["uid"] == 1000 and one["cwd"] == bwrap.HOME
+        assert all(one["env"][k] == v for k, v in env.items()) and "CNN_BOOK_TEST_SECRET" not in one["environ"]
+        assert "not-for-students" not in json.dumps(one)
+        assert set(one["caps"].values()) == {"0000000000000000", "1"}  # no capability, no_new_privs
+        assert one["work"] == sorted([".venv", "helpers"]) and one["torch"]
+        assert not any(fd.startswith("/") and fd != "/dev/null" for fd in one["fds"]), one["fds"]
+        assert all(k.startswith(str(ROOT / "helpers")) for k in one["importer_cache"]), one["importer_cache"]
+    assert seen[0]["random"] != seen[1]["random"]  # NumPy's global state is not the zygote's
+    assert "mine" not in seen[1]["tmp"]  # each kernel has its own /tmp
+
+
+def test_a_zygote_that_cannot_fork_kernels_leaves_them_to_start_as_before():
+    from booktools.grading.zygote import Zygote
+
+    with Zygote(preload=()) as zygote:
+        zygote.broken = "setns refused"
+        with Kernel(Limits(disk_mb=32), zygote=zygote) as kernel:
+            assert kernel.zygote is None and kernel.execute("x = 1", 30).status == "ok"
+    with Zygote(preload=()) as zygote:
+        zygote.proc.kill()  # it dies: the kernel starts without it, and it is not asked again
+        zygote.proc.wait()
+        with Kernel(Limits(disk_mb=32), zygote=zygote) as kernel:
+            assert kernel.execute("x = 1", 30).status == "ok" and kernel.kernel_proc is None
+        assert zygote.broken

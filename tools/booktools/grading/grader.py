@@ -28,6 +28,7 @@ from pathlib import Path
 from booktools.grading.reference import Assignment, load_assignment, run_reference
 from booktools.grading.runner import GradeSettings, grade_submission
 from booktools.grading.sandbox import SandboxUnavailable, bwrap_problem
+from booktools.grading.zygote import Zygote, available
 
 STATUSES = ("ok", "no_response", "invalid_notebook", "timeout", "kernel_died", "memory", "process_limit",
             "grader_error")
@@ -138,8 +139,6 @@ def grade_batch(source_path: Path, submissions: list, out: Path, settings: Grade
         booktools.grading.reference.SourceError: the source notebook or hidden tests are unusable.
         ValueError: ``out`` belongs to another assignment.
     """
-    from tqdm.auto import tqdm
-
     settings = settings or GradeSettings()
     out = Path(out)
     isolation = isolation_for(settings)
@@ -152,6 +151,19 @@ def grade_batch(source_path: Path, submissions: list, out: Path, settings: Grade
                 raise ValueError(f"{out} was written for another assignment or version (its columns differ); "
                                  "choose another --out file or remove it (and its _results folder)")
     results_dir.mkdir(parents=True, exist_ok=True)
+    # one pre-started Python per batch forks every student's kernel into that student's own sandbox
+    # (see booktools.grading.zygote); its imports run while the reference run (if any) does
+    zygote = Zygote().start() if isolation == "bwrap" and available() else None
+    try:
+        return _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote)
+    finally:
+        if zygote is not None:
+            zygote.close()
+
+
+def _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote):
+    from tqdm.auto import tqdm
+
     run_reference(assignment, results_dir / "reference", isolation=isolation)
     unique = {}
     for path in submissions:
@@ -169,7 +181,8 @@ def grade_batch(source_path: Path, submissions: list, out: Path, settings: Grade
                                  f"(the grader was killed or crashed); remove {marker.name} to try again")
         _atomic(marker, str(tries + 1))
         try:
-            return grade_submission(path, display, assignment, settings, isolation, cpus[number % len(cpus)])
+            return grade_submission(path, display, assignment, settings, isolation, cpus[number % len(cpus)],
+                                    zygote=zygote)
         except Exception as exc:  # a grader bug must not stop the batch or lose the row
             return _error_result(display, assignment, f"{type(exc).__name__}: {exc}")
 

@@ -44,8 +44,11 @@ def _what(cell) -> str:
 
 
 def grade_submission(path: Path, display: str, assignment: Assignment, settings: GradeSettings,
-                     isolation: str, cpu: int | None = None) -> dict:
-    """Grade one file. Returns the result: status, score, per-cell points, notes, feedback text."""
+                     isolation: str, cpu: int | None = None, zygote=None) -> dict:
+    """Grade one file. Returns the result: status, score, per-cell points, notes, feedback text.
+
+    ``zygote`` (a :class:`booktools.grading.zygote.Zygote`): fork the kernel from it into the
+    submission's own sandbox instead of starting a new Python (same sandbox, less start-up)."""
     started = time.monotonic()
     result = {"submission": display, "status": "ok", "score": 0.0, "max_score": assignment.max_score,
               "cells": {g: 0.0 for g in assignment.tests}, "notes": {}, "flags": [], "error": "",
@@ -67,7 +70,7 @@ def grade_submission(path: Path, display: str, assignment: Assignment, settings:
     stopped, end = None, "ok"
     limits = Limits(settings.memory_mb, settings.disk_mb, settings.max_file_mb, settings.max_processes, cpu)
     deadline = started + settings.timeout
-    with Kernel(limits, isolation=isolation, inputs=assignment.inputs) as kernel:
+    with Kernel(limits, isolation=isolation, inputs=assignment.inputs, zygote=zygote) as kernel:
         boot = kernel.execute(bootstrap("student", kernel.inputs_inside), 120, store_history=False)
         if boot.status != "ok":
             raise RuntimeError(f"the grader's agent did not start ({boot.status}: {boot.ename} {boot.evalue})")

@@ -14,6 +14,11 @@ grader watches memory and the number of processes from outside.
 The kernel binds its ZeroMQ sockets as Unix sockets in its own ``/tmp``; the grader connects to
 them through ``/proc/<pid>/root`` once, before any student code runs, and never reconnects.
 
+With a ``zygote`` (:mod:`booktools.grading.zygote`) the sandbox is made the same way with a
+placeholder as its first command, and the kernel is forked into its namespaces by a pre-started
+Python that has already imported ``ipykernel``, NumPy and PyTorch; the grader then watches and
+kills the kernel's process tree as well as the sandbox's.
+
 ``isolation="weak"`` runs the kernel as a plain child process instead (for machines without
 working bwrap, and only when the instructor asked for it): limits and judgement outside the
 kernel still hold, the isolation above does not.
@@ -40,6 +45,10 @@ from booktools.grading import bwrap
 __all__ = ["Kernel", "Limits", "Outcome", "SandboxUnavailable", "bwrap_problem"]
 
 MIME = "application/x-cnnbook-grader+json"
+
+
+# the sandbox's first command when the zygote forks the kernel into it: it waits for ever
+PLACEHOLDER = "import select\nselect.select([], [], [])"
 
 
 class SandboxUnavailable(RuntimeError):
@@ -75,9 +84,12 @@ class Kernel:
     """A Python kernel in a sandbox; ``execute`` runs code and collects the grader's records."""
 
     def __init__(self, limits: Limits, *, isolation: str = "bwrap", inputs: Path | None = None,
-                 writable_inputs: bool = False):
+                 writable_inputs: bool = False, zygote=None):
         self.limits, self.isolation, self.inputs, self.writable = limits, isolation, inputs, writable_inputs
+        # a booktools.grading.zygote.Zygote: the kernel is forked into this sandbox instead of started
+        self.zygote = zygote if isolation == "bwrap" and zygote is not None and not zygote.broken else None
         self.proc = self.client = self.kernel_pid = None
+        self.kernel_proc = None  # the forked kernel (psutil.Process), which is not bwrap's descendant
         self.private = Path(tempfile.mkdtemp(prefix="cnn-book-kernel-"))
         self.dead = None
         self.lifeline = None  # the grader's end of the watcher's pipe (bwrap isolation)
@@ -92,6 +104,24 @@ class Kernel:
             os.sched_setaffinity(0, {self.limits.cpu})
 
     def start(self, timeout: float = 120) -> None:
+        if self.zygote is not None:
+            from booktools.grading.zygote import ZygoteError
+
+            try:
+                return self._start(timeout)
+            except (ZygoteError, SandboxUnavailable) as exc:  # no student code has run yet
+                self.zygote.broken = self.zygote.broken or f"a forked kernel did not start: {exc}"
+                print(f"warning: kernels are started without the zygote ({exc})", file=sys.stderr)
+                self._reset()
+        self.zygote = None
+        self._start(timeout)
+
+    def _reset(self) -> None:
+        self.close()
+        self.proc = self.client = self.kernel_pid = self.kernel_proc = self.dead = None
+        self.private = Path(tempfile.mkdtemp(prefix="cnn-book-kernel-"))
+
+    def _start(self, timeout: float) -> None:
         import zmq
         from jupyter_client import BlockingKernelClient
 
@@ -109,14 +139,17 @@ class Kernel:
             read, write = os.pipe()
             lifeline, self.lifeline = os.pipe()
             opts = bwrap.options(self.limits.disk_mb, files=fds, writable=self.inputs if self.writable else None)
+            first = [sys.executable, "-S", "-c", PLACEHOLDER] if self.zygote is not None else kernel_cmd
             try:
-                self.proc = bwrap.start(opts, kernel_cmd, info_fd=write, fds=tuple(fds.values()), lifeline=lifeline,
+                self.proc = bwrap.start(opts, first, info_fd=write, fds=tuple(fds.values()), lifeline=lifeline,
                                         preexec_fn=self._limit, start_new_session=True, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             finally:
                 for fd in (write, lifeline, *fds.values()):
                     os.close(fd)
             root = self._child_root(read)
+            if self.zygote is not None:
+                self._fork_kernel(root, kernel_cmd[3:], timeout)
         else:
             home = self.private / "home"
             (home / ".k").mkdir(parents=True)
@@ -131,7 +164,7 @@ class Kernel:
         deadline = time.monotonic() + timeout
         ip = root + conn["ip"]
         while not all(os.path.exists(f"{ip}-{i}") for i in range(1, 5)):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+            if not self._alive() or time.monotonic() > deadline:
                 self.close()
                 raise SandboxUnavailable("the kernel did not start")
             time.sleep(0.02)
@@ -142,7 +175,9 @@ class Kernel:
         self.client.load_connection_info({**conn, "ip": ip})
         self.client.start_channels(hb=False)
         self.client.wait_for_ready(timeout=max(1.0, deadline - time.monotonic()))
-        if self.isolation == "bwrap":
+        if self.kernel_proc is not None:
+            self.kernel_pid = self.kernel_proc.pid
+        elif self.isolation == "bwrap":
             import psutil
 
             kids = [p for p in psutil.Process(self.proc.pid).children(recursive=True)
@@ -150,6 +185,36 @@ class Kernel:
             self.kernel_pid = min(kids, key=lambda p: p.create_time()).pid if kids else None
         else:
             self.kernel_pid = self.proc.pid
+
+    def _fork_kernel(self, root: str, argv: list[str], timeout: float) -> None:
+        """Have the zygote fork the kernel into the sandbox whose first process is ``root``'s."""
+        import psutil
+
+        deadline = time.monotonic() + min(timeout, 30)
+        init = psutil.Process(int(root.split("/")[2]))
+        while not (kids := init.children()):  # the placeholder, the sandbox's PID 2
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise SandboxUnavailable("bwrap did not start the kernel's sandbox")
+            time.sleep(0.002)
+        from booktools.grading.zygote import rlimits
+
+        pid = self.zygote.spawn(kids[0].pid, argv, rlimits=rlimits(self.limits.memory_mb, self.limits.max_file_mb),
+                                cpu=self.limits.cpu)
+        self.kernel_proc = psutil.Process(pid)
+
+    def _alive(self) -> bool:
+        """The sandbox and its kernel are running."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        if self.kernel_proc is None:
+            return True
+        import psutil
+
+        try:
+            return self.kernel_proc.is_running() and self.kernel_proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
 
     def _child_root(self, read: int) -> str:
         """``/proc/<pid>/root`` of the sandbox, from bwrap's JSON on its info pipe."""
@@ -169,17 +234,24 @@ class Kernel:
     def _tree(self):
         import psutil
 
+        tree = []
         try:
             root = psutil.Process(self.proc.pid)
-            return [root] + root.children(recursive=True)
+            tree = [root] + root.children(recursive=True)
         except psutil.Error:
-            return []
+            pass
+        if self.kernel_proc is not None:  # forked by the zygote: in the sandbox, not bwrap's child
+            try:
+                tree += [p for p in [self.kernel_proc] + self.kernel_proc.children(recursive=True) if p not in tree]
+            except psutil.Error:
+                pass
+        return tree
 
     def _watch(self) -> str | None:
         import psutil
 
         tree = self._tree()
-        if len(tree) > self.limits.max_processes + 2:
+        if len(tree) - (self.kernel_proc is not None) > self.limits.max_processes + 2:  # less the placeholder
             return "process_limit"
         rss = 0
         for p in tree:
@@ -210,7 +282,7 @@ class Kernel:
                 self.interrupt()
                 interrupted, deadline = True, now + 5
             if now > next_watch:
-                problem = self._watch() if self.proc.poll() is None else "died"
+                problem = self._watch() if self._alive() else "died"
                 if problem:
                     self.kill()
                     out.status = problem
