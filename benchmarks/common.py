@@ -21,6 +21,16 @@ def machine_line(device: torch.device | None = None) -> str:
             f"{torch.get_num_threads()} threads")
 
 
+def load_line() -> str:
+    """The load average over 1, 5 and 15 minutes (processes wanting a core), to print beside times
+    measured on a shared machine."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):  # Windows
+        return "load average: unknown"
+    return f"load average: {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
 def real_data(name: str):
     """The train and test splits of data set ``name``; exits with a clear message on a stand-in."""
     train, test = load_dataset(name, train=True), load_dataset(name, train=False)

@@ -19,7 +19,9 @@ def to_input(images: torch.Tensor) -> torch.Tensor:
     """
     if images.dtype != torch.uint8:
         raise TypeError(f"images must be uint8 (0-255); got {images.dtype}")
-    return (images.float() / 255 - 0.5) / 0.25
+    # the same three operations as ``(x / 255 - 0.5) / 0.25``, so bit-identical, but in place on the
+    # one float copy: no temporary batches (the copy keeps the images' memory format)
+    return images.float().div_(255).sub_(0.5).div_(0.25)
 
 
 def flip_and_crop(x: torch.Tensor, flip: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
@@ -37,12 +39,21 @@ def flip_and_crop(x: torch.Tensor, flip: torch.Tensor, dy: torch.Tensor, dx: tor
         ``(N, C, H, W)``: image ``i`` is ``x[i]`` (mirrored if ``flip[i]``) moved by
         ``(pad - dy[i], pad - dx[i])`` pixels, the border filled by reflection.
     """
-    n, c, h, w = x.shape
+    n = x.shape[0]
     for name, v in (("flip", flip), ("dy", dy), ("dx", dx)):
         if v.shape != (n,):
             raise ValueError(f"{name} must have shape ({n},), one value per image; got {tuple(v.shape)}")
     if int(dy.min()) < 0 or int(dx.min()) < 0 or int(dy.max()) > 2 * pad or int(dx.max()) > 2 * pad:
         raise ValueError(f"dy and dx must lie in 0..{2 * pad} (2 * pad)")
+    return _flip_and_crop(x, flip, dy, dx, pad)
+
+
+def _flip_and_crop(x: torch.Tensor, flip: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
+                   pad: int) -> torch.Tensor:
+    """:func:`flip_and_crop` without its checks: those read ``dy`` and ``dx`` back to the host
+    (``int(tensor)``, four synchronisations with a GPU per batch), needless when
+    :func:`augment_batch` has drawn them in range itself."""
+    n, c, h, w = x.shape
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")  # (N, C, H+2p, W+2p)
     rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]  # (N, 1, H, 1)
@@ -53,7 +64,10 @@ def flip_and_crop(x: torch.Tensor, flip: torch.Tensor, dy: torch.Tensor, dx: tor
 
 
 def augment_batch(x: torch.Tensor, augment: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:
-    """Random horizontal flip and 4-pixel pad-and-crop, on a whole float batch at once."""
+    """Random horizontal flip and 4-pixel pad-and-crop, on a whole float batch at once.
+
+    Everything stays on ``x``'s device: nothing is read back to the host, so on a GPU the batch's
+    augmentation does not wait for the previous step."""
     n, pad = x.shape[0], 4
     flip = (torch.rand(n, generator=generator, device=x.device) < 0.5 if "flip" in augment
             else torch.zeros(n, dtype=torch.bool, device=x.device))
@@ -61,4 +75,4 @@ def augment_batch(x: torch.Tensor, augment: tuple[str, ...], generator: torch.Ge
         return torch.where(flip[:, None, None, None], x.flip(3), x)
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator, device=x.device)
-    return flip_and_crop(x, flip, dy, dx, pad)
+    return _flip_and_crop(x, flip, dy, dx, pad)  # in range by construction: no checks, no sync

@@ -117,7 +117,15 @@ def fit(
         amp: mixed precision. ``None`` (default): :func:`amp_dtype` decides (float32 on the CPU);
             ``False``: float32 everywhere; ``True``: mixed precision even where the default is
             float32 (bfloat16 on a CPU, a choice to measure).
-        progress: show a ``tqdm`` bar with the running loss and accuracy.
+        progress: show a ``tqdm`` bar counting batches, with each finished epoch's training loss
+            and accuracy (and validation accuracy). Nothing is read back from the device per batch.
+
+    Where the time goes (LeNet-5 on MNIST, batch 128, one core of the book's CPU; profiled with
+    ``torch.profiler``, see ``benchmarks/README.md``): the convolutions, max-pooling and ReLUs,
+    forward and backward, take about 85 % of a step; the AdamW step 4-8 % (multi-tensor on the CPU,
+    see ``helpers.training.optimizers.make_optimizer``), the indexing and scaling of the uint8 batch
+    (``to_input``, in place) 2-5 %, the schedule and the metrics (summed on the device, read back
+    once per epoch) under 1 %. Evaluation is not part of ``History.seconds``.
     """
     return fit_shard(None, model, train_data, val_data, epochs=epochs, batch_size=batch_size, lr=lr,
                      weight_decay=weight_decay, optimizer=optimizer, schedule=schedule, augment=augment,
@@ -161,6 +169,8 @@ def fit_shard(shard, model: nn.Module, train_data, val_data=None, *, epochs: int
         raise ValueError(f"augment={augment} works on uint8 images (N, C, H, W); these inputs are "
                          f"{images.dtype} of shape {tuple(images.shape)}: pass augment=()")
     images, labels = images.to(device), labels.to(device)  # the whole set lives on the device
+    if images.dtype == torch.uint8:  # stored channels-last once (1 byte a value), so that each batch
+        images = images.contiguous(memory_format=torch.channels_last)  # is scaled straight into it
     n = images.shape[0]
     # batches of an epoch, and the examples they hold (a shard drops a last batch too small to share)
     steps_per_epoch, seen = shard.plan(n, batch_size) if shard is not None else (-(-n // batch_size), n)
@@ -171,7 +181,9 @@ def fit_shard(shard, model: nn.Module, train_data, val_data=None, *, epochs: int
     model.to(device)
     cuda = device.type == "cuda"
     # channels-last lets cuDNN and oneDNN pick faster convolution kernels: measured 1.1-1.4x per
-    # training step on the book's 2-core CPU too, not only on GPUs (benchmarks/cifar_speed.py).
+    # training step on the book's 2-core CPU too, not only on GPUs (benchmarks/cifar_speed.py), and
+    # 1.2-1.4x for LeNet-5's one-channel digits on one core (batch 128-256; benchmarks/README.md).
+    # A one-channel batch is channels-last already, so it costs no copy there.
     if images.ndim == 4:
         model.to(memory_format=torch.channels_last)
     net = shard.wrap(model) if shard is not None else model  # DistributedDataParallel averages gradients
@@ -222,11 +234,9 @@ def fit_shard(shard, model: nn.Module, train_data, val_data=None, *, epochs: int
                 opt.step()
             if sched is not None:
                 sched.step()
-            loss_sum += loss.detach() * len(idx)
+            loss_sum += loss.detach() * len(idx)  # summed on the device: no per-step .item()
             correct += (logits.argmax(1) == y).sum()
-            if progress and step % 20 == 0:
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
-            bar.update()
+            bar.update()  # a counter only: the loss is shown once per epoch, read back then anyway
         if shard is not None:  # every process's sums, the same numbers in each
             loss_sum, correct = shard.sum(loss_sum), shard.sum(correct)
         if cuda:
@@ -236,10 +246,14 @@ def fit_shard(shard, model: nn.Module, train_data, val_data=None, *, epochs: int
         history.train_loss.append(loss_sum.item() / seen)
         history.train_acc.append(correct.item() / (labels.numel() // n * seen))  # per example, or per pixel
         history.seconds.append(round(elapsed, 3))
+        shown = dict(epoch=epoch, loss=f"{history.train_loss[-1]:.3f}", acc=f"{history.train_acc[-1]:.3f}")
         if val_data is not None:
             result = (evaluate if shard is None else shard.evaluate)(model, val_data, device=device)
             history.val_loss.append(result["loss"])
             history.val_acc.append(result["accuracy"])
+            shown["val_acc"] = f"{result['accuracy']:.3f}"
+        if progress:
+            bar.set_postfix(shown)
     bar.close()
     return history
 

@@ -41,6 +41,16 @@ def _param_groups(model: nn.Module, param_groups: list[dict] | None, lr: float) 
     return groups
 
 
+def _foreach(groups: list[dict]) -> bool | None:
+    """``True`` (one multi-tensor kernel per operation over all parameters) when every parameter is
+    on the CPU, where torch's default is a Python loop over the parameters; ``None`` (torch's own
+    choice, already multi-tensor) elsewhere. The update is bit-for-bit the loop's (tested); on
+    LeNet-5 an AdamW step took 0.25 ms instead of 0.37 ms on one core. ``fused=True`` (0.08 ms) is
+    not used: its rounding differs, so recorded histories would no longer repeat exactly."""
+    on_cpu = all(p.device.type == "cpu" for g in groups for p in g["params"])
+    return True if on_cpu else None
+
+
 def make_optimizer(model: nn.Module, optimizer: str, *, lr: float, weight_decay: float = 0.0,
                    param_groups: list[dict] | None = None) -> torch.optim.Optimizer:
     """AdamW (``"adamw"``) or SGD with Nesterov momentum 0.9 (``"sgd"``) over what trains.
@@ -53,10 +63,12 @@ def make_optimizer(model: nn.Module, optimizer: str, *, lr: float, weight_decay:
             ``helpers.training.transfer.prepare`` returns them (the group trains at ``lr * lr_factor``).
     """
     groups = _param_groups(model, param_groups, lr)
+    foreach = _foreach(groups)
     if optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
+        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, foreach=foreach)
     if optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay,
+                               foreach=foreach)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {optimizer!r}")
 
 

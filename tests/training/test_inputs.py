@@ -41,3 +41,35 @@ def test_flip_and_crop_matches_numpy_pad_and_slice():
         flip_and_crop(x, flip, dy[:3], dx, pad=2)
     with pytest.raises(ValueError, match=r"must lie in 0..4"):
         flip_and_crop(x, flip, dy + 1, dx, pad=2)
+
+
+def test_to_input_is_the_formula_bit_for_bit_and_keeps_the_memory_format():
+    from helpers.training.inputs import to_input
+
+    g = torch.Generator().manual_seed(4)
+    x = torch.randint(0, 256, (6, 3, 5, 5), dtype=torch.uint8, generator=g)
+    assert torch.equal(to_input(x), (x.float() / 255 - 0.5) / 0.25)  # the in-place ops round alike
+    assert to_input(x).dtype == torch.float32 and torch.equal(x, x.clone())  # x itself untouched
+    last = x.contiguous(memory_format=torch.channels_last)
+    assert to_input(last).is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(to_input(last), to_input(x))
+
+
+def test_augment_batch_reads_nothing_back_to_the_host(monkeypatch):
+    """flip_and_crop's range checks read dy and dx back (int(tensor): a sync per value on a GPU);
+    augment_batch draws them in range itself and skips them, with the same result."""
+    x = torch.rand(16, 3, 8, 8, generator=torch.Generator().manual_seed(5))
+    expected = augment_batch(x, ("flip", "crop"), torch.Generator().manual_seed(6))
+
+    def no_read_back(*args, **kwargs):
+        raise AssertionError("augment_batch read a tensor back to the host")
+
+    for name in ("__int__", "__bool__", "item", "tolist"):
+        monkeypatch.setattr(torch.Tensor, name, no_read_back)
+    got = augment_batch(x, ("flip", "crop"), torch.Generator().manual_seed(6))
+    monkeypatch.undo()
+    assert torch.equal(got, expected)
+    g = torch.Generator().manual_seed(6)  # the same draws, through the public, checked function
+    flip = torch.rand(16, generator=g) < 0.5
+    dy, dx = torch.randint(0, 9, (16,), generator=g), torch.randint(0, 9, (16,), generator=g)
+    assert torch.equal(flip_and_crop(x, flip, dy, dx, pad=4), expected)

@@ -184,3 +184,69 @@ def test_fit_is_the_shared_loop_without_a_shard_with_the_same_arguments():
     hb = fit_shard(None, b, data, epochs=2, batch_size=16, augment=("flip", "crop"), progress=False, device="cpu")
     assert ha.train_loss == hb.train_loss and "world_size" not in hb.settings
     assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())
+
+
+def test_fit_reads_metrics_back_once_per_epoch_not_per_batch(monkeypatch):
+    """The loss and accuracy are summed on the device and read back at the end of each epoch (two
+    .item() calls from the loop), also with the progress bar on: no per-batch host-device
+    synchronisation. (torch's AdamW reads its step counters with .item(); those live on the host.)"""
+    import sys
+
+    calls = []
+    item = torch.Tensor.item
+
+    def counted(self):
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("helpers."):
+            calls.append(1)
+        return item(self)
+
+    monkeypatch.setattr(torch.Tensor, "item", counted)
+    history = fit(LeNet5(num_classes=2), halves(160), epochs=2, batch_size=16, progress=True, device="cpu")
+    monkeypatch.undo()
+    assert len(calls) == 2 * 2  # 10 batches an epoch, 2 epochs
+    assert len(history.train_loss) == 2
+
+
+def test_fit_feeds_the_model_channels_last_batches_of_the_scaled_images():
+    """The images are stored channels-last once; each batch the model sees is ``to_input`` of the
+    batch's uint8 images, channels-last, for one and for three channels."""
+
+    class Spy(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.linear = nn.Linear(channels * 28 * 28, 2)
+            self.seen = []
+
+        def forward(self, x):
+            self.seen.append(x.detach().clone(memory_format=torch.preserve_format))
+            return self.linear(x.flatten(1))
+
+    for channels in (1, 3):
+        images, labels = halves(32)
+        images = images.expand(-1, channels, -1, -1).contiguous()
+        spy = Spy(channels)
+        fit(spy, (images, labels), epochs=1, batch_size=32, progress=False, device="cpu")
+        (x,) = spy.seen
+        assert x.is_contiguous(memory_format=torch.channels_last)
+        assert sorted(x.flatten(1).sum(1).tolist()) == sorted(to_input(images).flatten(1).sum(1).tolist())
+
+
+def test_cpu_optimizers_are_multi_tensor_and_update_exactly_as_the_loop():
+    from helpers.training.optimizers import make_optimizer
+
+    finals = {}
+    for optimizer in ("adamw", "sgd"):
+        for foreach in (True, False):
+            torch.manual_seed(0)
+            model = LeNet5()
+            opt = make_optimizer(model, optimizer, lr=1e-2, weight_decay=0.01)
+            assert opt.defaults["foreach"] is True  # on the CPU
+            for group in opt.param_groups:
+                group["foreach"] = foreach
+            g = torch.Generator().manual_seed(1)
+            for _ in range(5):
+                for p in model.parameters():
+                    p.grad = torch.randn(p.shape, generator=g)
+                opt.step()
+            finals[optimizer, foreach] = [p.detach().clone() for p in model.parameters()]
+        assert all(torch.equal(a, b) for a, b in zip(finals[optimizer, True], finals[optimizer, False]))
