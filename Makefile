@@ -32,7 +32,10 @@ PY_NEWEST := 3, 14
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if ($(PY_OLDEST)) <= v[:3] and v[:2] <= ($(PY_NEWEST)) else "The CNN Book needs Python 3.11 (3.11.5 or later) to 3.14, the Pythons its pinned PyTorch 2.14 stack has wheels for, but $(PYTHON) is %d.%d.%d. Run make with PYTHON=python3.13 (or another supported version)." % v[:3])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt \
+	@# --no-compile: Python compiles each module when it is first imported instead of pip compiling
+	@# every module of every package here (torch alone has thousands): the install took 2 min 40 s
+	@# instead of 4 min 27 s on the book's 2-core machine (2026-12-01, load average about 4).
+	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -r requirements.txt -c constraints.txt \
 	  2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@touch $(STAMP)
 
@@ -73,8 +76,13 @@ $(MATHJAX_STAMP):
 	rm -rf .book-assets/package $(MATHJAX_DIR)/output/svg $(MATHJAX_DIR)/output/svg.js
 	@touch $@
 
+# Tests run on TEST_WORKERS pytest-xdist workers (most of the suite waits on notebook kernels,
+# sandboxes and a browser, so more workers than cores pays; measured in benchmarks/README.md).
+# --dist loadgroup with conftest.py's groups keeps each notebook, and each file that shares a
+# fixture (the built book, a graded batch), on one worker. TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
 exercises: $(STAMP)
 	$(BIN)/python -m booktools.book sync $(NOTEBOOKS)
