@@ -78,11 +78,11 @@ $(MATHJAX_STAMP):
 
 # Tests run on TEST_WORKERS pytest-xdist workers (most of the suite waits on notebook kernels,
 # sandboxes and a browser, so more workers than cores pays; measured in benchmarks/README.md).
-# --dist loadgroup with conftest.py's groups keeps each notebook, and each file that shares a
-# fixture (the built book, a graded batch), on one worker. TEST_WORKERS=0 runs them in one process.
+# --dist loadfile keeps each file on one worker: a notebook's cells share one kernel, and a file's
+# shared fixtures (the built book, a graded batch) are made once. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 exercises: $(STAMP)
 	$(BIN)/python -m booktools.book sync $(NOTEBOOKS)

@@ -76,38 +76,23 @@ def pytest_runtest_setup(item):
     item.config.option.nbval_kernel_name = KERNEL_NAME
 
 
-# Parallel runs (pytest-xdist, ``-n N --dist loadgroup``, as ``make test`` does): the tests of one
-# file stay on one worker -- a notebook's cells share one kernel, and module- and session-scoped
-# fixtures (a built book, a graded batch) are made once -- except in the files below, whose tests
-# are independent and slow enough to be worth spreading over the workers one by one.
-SPREAD_FILES = {"tests/tools/test_grading_book.py", "tests/tools/test_notebooks.py",
-                "tests/tools/test_grading_batch.py"}
-# Started first, so that no long file is left running alone at the end (a scheduling hint only:
-# any order gives the same results).
-SLOW_FIRST = ("tests/tools/test_grading_book.py", "tests/tools/test_grading.py", "tests/tools/test_notebooks.py",
+# Parallel runs (pytest-xdist, ``-n N --dist loadfile``, as ``make test`` does): the tests of one
+# file run on one worker -- a notebook's cells share one kernel, and module- and session-scoped
+# fixtures (the built book, a graded batch) are made once. The files below start first, so that
+# no long file is left running alone at the end (a scheduling hint only: any order gives the same
+# results; the longest, from `pytest --durations`, first).
+SLOW_FIRST = ("tests/tools/test_grading_book.py", "tests/tools/test_notebooks.py", "tests/tools/test_grading.py",
               "chapters/13_", "chapters/A1_", "chapters/07_", "chapters/08_", "tests/tools/test_grading_batch.py",
               "tests/tools/test_grading_cheats.py", "chapters/11_", "chapters/09_", "tests/tools/test_browser.py",
               "tests/tools/test_explorer_page.py", "solutions/07_", "tests/tools/test_grading_nbgrader.py")
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "xdist_group(name): run on the same pytest-xdist worker as the "
-                            "other tests of this group")
-
-
-def _file_of(item) -> str:
-    return item.nodeid.split("::", 1)[0]
-
-
 def pytest_collection_modifyitems(config, items):
     def rank(item):
-        path = _file_of(item)
+        path = item.nodeid.split("::", 1)[0]
         return next((i for i, prefix in enumerate(SLOW_FIRST) if path.startswith(prefix)), len(SLOW_FIRST))
 
     items.sort(key=rank)  # stable: the order within a file is kept
-    for item in items:
-        if _file_of(item) not in SPREAD_FILES:
-            item.add_marker(pytest.mark.xdist_group(_file_of(item)))
 
 
 def pytest_report_header(config):

@@ -53,9 +53,10 @@ rewrites this list and a test checks it):
 * 08_architectures: analysis.spread, analysis.zoo, checks, config, data.datasets, data.splits,
   figures.layers, figures.training, figures.zoo, models.attention, models.blocks, models.classic,
   models.resnets, scratch.shapes, training.devices, training.inputs, training.loop
-* 09_transfer: checks, config, data.datasets, data.folders, data.imagenet, data.splits,
-  data.standins, data.subsets, figures.images, models.classic, scratch.shapes, training.checkpoints,
-  training.devices, training.heads, training.loop, training.pretrained, training.transfer
+* 09_transfer: analysis.spread, checks, config, data.datasets, data.folders, data.imagenet,
+  data.splits, data.standins, data.subsets, figures.images, models.classic, scratch.shapes,
+  training.checkpoints, training.devices, training.heads, training.loop, training.pretrained,
+  training.transfer
 * 10_evaluation: analysis.metrics, checks, config, data.datasets, data.standins, figures.metrics,
   figures.training, models.classic, scratch.shapes, training.checkpoints, training.devices,
   training.loop

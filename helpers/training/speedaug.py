@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from helpers.training.inputs import _flip_and_crop
+from helpers.training.inputs import flip_and_crop
 
 __all__ = ["FLIP_MODES", "epoch_flips", "epoch_images", "TTA_LEVELS", "tta_logits"]
 
@@ -64,7 +64,7 @@ def epoch_images(x: torch.Tensor, flips: torch.Tensor, pad: int, generator: torc
     out = torch.empty_like(x)
     for part in torch.arange(len(x), device=x.device).split(5000):  # bounds the memory of the gather
         dy, dx = (torch.randint(0, 2 * pad + 1, (len(part),), generator=generator, device=x.device) for _ in range(2))
-        out[part] = _flip_and_crop(x[part], flips[part], dy, dx, pad)  # drawn in range: no checks, no sync
+        out[part] = flip_and_crop(x[part], flips[part], dy, dx, pad)
     return out
 
 
