@@ -67,9 +67,10 @@ rewrites this list and a test checks it):
 * 12_beyond_2d: analysis.metrics, analysis.segmentation, checks, config, data.generated,
   figures.images, figures.metrics, figures.signals, figures.training, models.nd, scratch.shapes,
   training.devices, training.loop
-* 13_speedrun: checks, config, data.core, data.datasets, data.splits, figures.interpret,
-  figures.speedrun, models.classic, models.speedrun, scratch.shapes, training.checkpoints,
-  training.devices, training.speed, training.speedaug, training.speedrun, training.whitening
+* 13_speedrun: analysis.spread, checks, config, data.core, data.datasets, data.jpeg, data.splits,
+  figures.interpret, figures.speedrun, models.classic, models.speedrun, scratch.shapes,
+  training.checkpoints, training.devices, training.speed, training.speedaug, training.speedrun,
+  training.whitening
 * A1_distributed: config, models.classic, scratch.shapes, training.checkpoints, training.devices,
   training.distributed, training.processes
 
