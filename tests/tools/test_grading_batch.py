@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,11 +41,17 @@ def _kill_when(cmd, ready, timeout=180) -> list:
     """Start the grader, wait until ready() is true, then SIGKILL it and its process group.
 
     Returns the grader's descendants (sandboxes and their watchers) still alive 5 s later."""
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stderr = tempfile.TemporaryFile()  # shown if the grader ends on its own, so a failure says why
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not ready() and proc.poll() is None:
         time.sleep(0.1)
-    assert proc.poll() is None, "the grader finished before it could be killed"
+    if proc.poll() is not None:
+        stderr.seek(0)
+        said = stderr.read().decode(errors="replace")[-3000:]
+        raise AssertionError(f"the grader finished (status {proc.returncode}) before it could be killed; "
+                             f"its stderr ended with:\n{said}")
+    stderr.close()
     descendants = psutil.Process(proc.pid).children(recursive=True)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
