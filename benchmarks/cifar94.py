@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import torch
 
-from common import machine_line, real_data
+from common import first_reaching, machine_line, real_data
 from helpers.data.datasets import load_dataset
 from helpers.models.classic import CifarCNN
 from helpers.training.devices import amp_dtype, cpu_threads, pick_device, set_seed
@@ -56,7 +56,8 @@ def main() -> None:
     set_seed(args.seed)
     history = fit(CifarCNN(), train, test, epochs=epochs07, seed=args.seed, device=device, progress=False, **CH07)
     curve = [(e, round(s, 1), round(a, 4)) for e, s, a in zip(history.epoch, history.seconds, history.val_acc)]
-    reached07 = next((s for _, s, a in curve if a >= 0.78), None)
+    reached07 = first_reaching(history, 0.78)
+    reached07 = reached07[1] if reached07 is not None else None
     print(f"chapter 07 CNN, fit {CH07}, {epochs07} epochs (epoch, seconds, test acc): {curve}")
 
     names = {torch.bfloat16: "bfloat16", torch.float16: "float16"}

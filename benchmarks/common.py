@@ -1,9 +1,19 @@
-"""What every benchmark prints first: the machine it ran on, and the real data set it needs."""
+"""What the benchmarks share: the machine line they print first, the real data set they need, and
+one rule for "time to a target accuracy" over several seeds.
+
+The rule (:func:`first_reaching`, :class:`TimeToTarget`): a run's time to the target is the training
+seconds at the end of the first epoch whose held-out accuracy is at least the target; a run that
+never gets there counts as slower than every run that did. The median over the seeds is therefore
+a time when at least half the seeds reached the target, and "not reached" otherwise; the range is
+over the seeds that reached it, and the seeds that missed are counted in the line.
+"""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
+from dataclasses import dataclass
 
 import torch
 
@@ -38,3 +48,55 @@ def real_data(name: str):
         raise SystemExit(f"this benchmark needs the real {name}: set CNN_BOOK_DATA to a folder with "
                          f"{FOLDERS.get(name, name)}")
     return train, test
+
+
+def first_reaching(history, target: float) -> tuple[int, float] | None:
+    """``(epoch, training seconds)`` at the first epoch whose held-out accuracy is at least ``target``
+    (``history``: a ``helpers`` History, or ``(epoch, seconds, accuracy)`` rows); None if none is."""
+    rows = zip(history.epoch, history.seconds, history.val_acc) if hasattr(history, "val_acc") else history
+    return next(((int(e), float(s)) for e, s, a in rows if a >= target), None)
+
+
+@dataclass(frozen=True)
+class TimeToTarget:
+    """The times to a target of one side of a benchmark, one entry per seed (None: not reached)."""
+
+    results: tuple[tuple[int, float] | None, ...]
+    target: float
+    budget: str  # what a missing seed was given, e.g. "15 epochs"
+
+    @property
+    def reached(self) -> list[float]:
+        return [r[1] for r in self.results if r is not None]
+
+    @property
+    def missed(self) -> int:
+        return len(self.results) - len(self.reached)
+
+    @property
+    def median(self) -> float | None:
+        """The median with misses counted as slowest; None when it falls on a miss."""
+        if not self.results:
+            return None
+        median = statistics.median([r[1] if r is not None else float("inf") for r in self.results])
+        return None if median == float("inf") else median
+
+    def __str__(self) -> str:
+        head = f"to {self.target:.1%}: " + (f"median {self.median:.1f} s" if self.median is not None
+                                             else "median not reached")
+        if self.reached:
+            head += f", range {min(self.reached):.1f}-{max(self.reached):.1f} s"
+            if self.missed:
+                head += " (of the seeds that reached it)"
+        epochs = ", ".join(str(r[0]) if r is not None else "-" for r in self.results)
+        head += f" (epoch reached per seed: {epochs})"
+        if self.missed:
+            head += f"; not reached within {self.budget} by {self.missed} of {len(self.results)} seeds"
+        return head
+
+
+def ratio_of_medians(slow: TimeToTarget, fast: TimeToTarget) -> float | None:
+    """``slow.median / fast.median``, or None when either median is "not reached"."""
+    if slow.median is None or fast.median is None:
+        return None
+    return slow.median / fast.median

@@ -37,6 +37,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cifar_speed  # noqa: E402  (the CIFAR recipe, target and tutorial-DataLoader epoch)
 import mnist_speed  # noqa: E402  (the MNIST target)
+from common import first_reaching  # noqa: E402
 
 from helpers.config import data_root  # noqa: E402
 from helpers.data.datasets import load_dataset  # noqa: E402
@@ -66,8 +67,7 @@ def time_to(build, train, test, *, target: float, epochs: int, recipe: dict, amp
     set_seed(seed)
     history = fit(build(), train, test, epochs=epochs, seed=seed, device=device, amp=amp, progress=False,
                   **recipe)
-    reached = next(((e, s) for e, s, a in zip(history.epoch, history.seconds, history.val_acc) if a >= target),
-                   None)
+    reached = first_reaching(history, target)
     return {"seconds": reached[1] if reached else None, "epoch": reached[0] if reached else None,
             "final": history.val_acc[-1], "rate": len(train) * epochs / history.seconds[-1],
             "precision": history.settings.get("amp", "?"), "total": history.seconds[-1]}

@@ -36,13 +36,12 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import time
 
 import torch
 import torch.nn.functional as F
 
-from common import load_line, machine_line, real_data
+from common import first_reaching, load_line, machine_line, ratio_of_medians, real_data, TimeToTarget
 from helpers.config import data_root
 from helpers.models.classic import LeNet5
 from helpers.training.devices import cpu_threads, set_seed
@@ -118,27 +117,6 @@ def with_fit(train, test, recipe: dict, seed: int, amp: bool) -> list:
     return [(e, round(s, 2), a) for e, s, a in zip(history.epoch, history.seconds, history.val_acc)]
 
 
-def reached(curve: list) -> tuple[float, int] | None:
-    """(seconds, epoch) at the first epoch at ``TARGET``, or None."""
-    return next(((s, e) for e, s, a in curve if a >= TARGET), None)
-
-
-def summary(name: str, results: list, budget: int) -> float:
-    """Print one side's line; return its median time to TARGET (inf when most seeds miss it)."""
-    times = [r[0] if r else float("inf") for r in results]
-    hits = [r for r in results if r]
-    median = statistics.median(times)
-    med = "not reached" if median == float("inf") else f"{median:.1f} s"
-    spread = (f"range {min(r[0] for r in hits):.1f}-{max(r[0] for r in hits):.1f} s" if hits else "no range")
-    if hits and len(hits) < len(results):
-        spread += " (of the seeds that reached it)"
-    epochs = ", ".join(str(r[1]) if r else f">{budget}" for r in results)
-    missed = len(results) - len(hits)
-    note = f"; not reached within {budget} epochs in {missed} of {len(results)} seeds" if missed else ""
-    print(f"{name:8s} time to {TARGET:.1%}: median {med}, {spread} (epochs to {TARGET:.1%}: {epochs}){note}")
-    return median
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 for each side (default 3)")
@@ -174,16 +152,19 @@ def main() -> None:
                                                       shuffle=args.shuffle_baseline))]
         for name, run in (sides if seed % 2 == 0 else sides[::-1]):
             curve = run()
-            runs[name].append(reached(curve))
+            runs[name].append(first_reaching(curve, TARGET))
             print(f"seed {seed} {name:8s} (epoch, seconds, test acc): "
                   + " ".join(f"({e}, {s:.1f}, {a:.4f})" for e, s, a in curve), flush=True)
     print(load_line(), "(end)")
-    m_fit = summary("fit", runs["fit"], args.fit_epochs)
-    m_base = summary("baseline", runs["baseline"], args.max_epochs)
-    if m_fit == float("inf") or m_base == float("inf"):
+    sides = {"fit": TimeToTarget(tuple(runs["fit"]), TARGET, f"{args.fit_epochs} epochs"),
+             "baseline": TimeToTarget(tuple(runs["baseline"]), TARGET, f"{args.max_epochs} epochs")}
+    for name, side in sides.items():
+        print(f"{name:8s} time {side}")
+    ratio = ratio_of_medians(sides["baseline"], sides["fit"])
+    if ratio is None:
         print("ratio of medians: none (a median is 'not reached')")
     else:
-        print(f"ratio of medians: fit reaches {TARGET:.1%} {m_base / m_fit:.1f}x sooner than the baseline")
+        print(f"ratio of medians: fit reaches {TARGET:.1%} {ratio:.1f}x sooner than the baseline")
 
 
 if __name__ == "__main__":
