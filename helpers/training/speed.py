@@ -1,9 +1,12 @@
 """Measuring what makes training fast (Part VI): steps per second and input-pipeline cost.
 
-Two measurements, used by chapter 07 and by ``benchmarks/cifar_speed.py``:
+Three measurements, used by chapters 07, 08 and by ``benchmarks/cifar_speed.py``:
 
 * :func:`step_throughput` -- images per second of full training steps (forward, backward,
   optimiser) on a fixed random batch, for one setting of batch size, memory layout and precision;
+* :func:`choose_precision` -- the same, in float32 and in mixed precision side by side, and the
+  faster of the two for this model on this machine (a CPU without bfloat16 units, or a small
+  network, may gain nothing: the choice is measured, never assumed);
 * :func:`pipeline_seconds` -- seconds to produce every mini-batch of one epoch, either the way
   PyTorch's tutorials do (a ``DataLoader`` decoding and transforming one image at a time) or the way
   :func:`helpers.training.loop.fit` does (one uint8 tensor on the device, indexed by a permutation and
@@ -15,14 +18,15 @@ Both time wall-clock seconds with ``time.perf_counter`` (synchronising CUDA), af
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from helpers.training.devices import pick_device
+from helpers.training.devices import amp_dtype, pick_device
 from helpers.training.inputs import augment_batch, to_input
 
-__all__ = ["step_throughput", "tutorial_loader", "pipeline_seconds"]
+__all__ = ["step_throughput", "choose_precision", "PrecisionChoice", "tutorial_loader", "pipeline_seconds"]
 
 
 def _sync(device: torch.device) -> None:
@@ -49,8 +53,9 @@ def step_throughput(
         input_shape: ``(C, H, W)`` of one image.
         batch_size: images per step.
         channels_last: store the model and the batch channels-last (NHWC).
-        mixed_precision: run the forward pass under ``torch.autocast`` (bfloat16 on CUDA when
-            supported, else float16; bfloat16 on CPU).
+        mixed_precision: run the forward pass under ``torch.autocast`` in the dtype that
+            ``fit(..., amp=True)`` uses: :func:`helpers.training.devices.amp_dtype` on CUDA
+            (bfloat16 where the GPU computes it natively, else float16), bfloat16 elsewhere.
         device: default :func:`helpers.training.devices.pick_device`.
         seconds: how long to time, after ``warmup`` untimed steps.
 
@@ -68,10 +73,7 @@ def step_throughput(
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch_size, *input_shape, generator=g).to(device).contiguous(memory_format=fmt)
     y = torch.randint(0, num_classes, (batch_size,), generator=g).to(device)
-    if device.type == "cuda":
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    else:
-        dtype = torch.bfloat16
+    dtype = _mixed_dtype(device)
 
     def step() -> None:
         with torch.autocast(device.type, dtype=dtype, enabled=mixed_precision):
@@ -89,6 +91,68 @@ def step_throughput(
         steps += 1
     _sync(device)
     return steps * batch_size / (time.perf_counter() - start)
+
+
+def _mixed_dtype(device: torch.device) -> torch.dtype:
+    """The autocast dtype of ``fit(..., amp=True)`` on ``device``."""
+    return amp_dtype(device) or torch.bfloat16
+
+
+@dataclass(frozen=True)
+class PrecisionChoice:
+    """What :func:`choose_precision` measured and chose. ``amp`` is what to pass to ``fit``."""
+
+    device: str
+    candidate: str  # the mixed-precision dtype measured, e.g. "bfloat16"
+    float32: float  # images per second of training steps
+    mixed: float
+    min_gain: float
+
+    @property
+    def ratio(self) -> float:
+        return self.mixed / self.float32
+
+    @property
+    def amp(self) -> bool:
+        return self.ratio >= self.min_gain
+
+    @property
+    def dtype(self) -> str:
+        return self.candidate if self.amp else "float32"
+
+    def __str__(self) -> str:
+        verdict = (f"{self.candidate} (at least {self.min_gain:g}x faster)" if self.amp else
+                   f"float32 ({self.candidate} is not {self.min_gain:g}x faster here)")
+        return (f"training steps on {self.device}: float32 {self.float32:,.0f} images/s, {self.candidate} "
+                f"{self.mixed:,.0f} images/s ({self.ratio:.2f}x) -> {verdict}")
+
+
+def choose_precision(
+    build: Callable[[], nn.Module],
+    input_shape: tuple[int, int, int],
+    batch_size: int = 128,
+    *,
+    device: torch.device | str | None = None,
+    seconds: float = 1.0,
+    min_gain: float = 1.25,
+) -> PrecisionChoice:
+    """Time training steps of ``build()`` in float32 and in mixed precision, channels-last (as
+    ``fit`` trains), and choose mixed precision only where it is at least ``min_gain`` times faster.
+
+    This is the speed half of the choice. Whether the lower precision costs accuracy is the other
+    half, and it is a question for the validation split (chapter 07 trains both ways over three
+    seeds before it keeps the faster one).
+
+    Returns:
+        a :class:`PrecisionChoice`; pass its ``amp`` to ``fit``.
+    """
+    if not min_gain > 0:
+        raise ValueError(f"min_gain must be a positive ratio (e.g. 1.25); got {min_gain!r}")
+    device = torch.device(device) if device is not None else pick_device()
+    rates = [step_throughput(build, input_shape, batch_size, channels_last=True, mixed_precision=mixed,
+                             device=device, seconds=seconds) for mixed in (False, True)]
+    return PrecisionChoice(device=str(device), candidate=str(_mixed_dtype(device)).removeprefix("torch."),
+                           float32=rates[0], mixed=rates[1], min_gain=float(min_gain))
 
 
 def tutorial_loader(folder: str, batch_size: int = 64, num_workers: int = 0,

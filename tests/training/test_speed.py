@@ -9,7 +9,9 @@ import torch
 from PIL import Image
 
 from helpers.models.classic import LeNet5
-from helpers.training.speed import pipeline_seconds, step_throughput, tutorial_loader
+import helpers.training.speed as speed
+from helpers.training.speed import (choose_precision, pipeline_seconds, PrecisionChoice, step_throughput,
+                                     tutorial_loader)
 
 
 def test_step_throughput_counts_images_per_second_and_trains_the_model():
@@ -29,6 +31,44 @@ def test_step_throughput_counts_images_per_second_and_trains_the_model():
         step_throughput(LeNet5, (28, 28), 4)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         step_throughput(LeNet5, (1, 28, 28), 0)
+
+
+def test_step_throughput_autocasts_to_the_dtype_fit_uses(monkeypatch):
+    seen = []
+    real = torch.autocast
+
+    def spy(device_type, dtype=None, enabled=True):
+        seen.append((device_type, dtype, enabled))
+        return real(device_type, dtype=dtype, enabled=enabled)
+
+    monkeypatch.setattr(speed.torch, "autocast", spy)
+    step_throughput(LeNet5, (1, 28, 28), 4, mixed_precision=True, seconds=0.05, warmup=1, device="cpu")
+    assert seen and all(s == ("cpu", torch.bfloat16, True) for s in seen)  # fit(amp=True) on a CPU
+
+
+def test_choose_precision_keeps_mixed_precision_only_where_it_is_fast_enough(monkeypatch):
+    calls = []
+
+    def fake(build, shape, batch, *, channels_last, mixed_precision, device, seconds):
+        calls.append((channels_last, mixed_precision, seconds))
+        return {False: 1000.0, True: rate}[mixed_precision]
+
+    monkeypatch.setattr(speed, "step_throughput", fake)
+    for rate, expected in ((1300.0, True), (1249.0, False), (900.0, False)):
+        choice = choose_precision(LeNet5, (1, 28, 28), device="cpu", seconds=0.5)
+        assert choice.amp is expected and choice.ratio == pytest.approx(rate / 1000)
+        assert choice.dtype == ("bfloat16" if expected else "float32") and choice.candidate == "bfloat16"
+        assert ("-> bfloat16" if expected else "-> float32") in str(choice)
+    assert set(calls) == {(True, False, 0.5), (True, True, 0.5)}  # channels-last, as fit trains
+    assert choose_precision(LeNet5, (1, 28, 28), device="cpu", min_gain=0.5).amp  # 0.9x passes a 0.5 bar
+    with pytest.raises(ValueError, match="min_gain must be a positive ratio"):
+        choose_precision(LeNet5, (1, 28, 28), min_gain=0)
+
+
+def test_choose_precision_measures_a_real_model():
+    choice = choose_precision(LeNet5, (1, 28, 28), 8, device="cpu", seconds=0.1)
+    assert isinstance(choice, PrecisionChoice) and choice.float32 > 0 and choice.mixed > 0
+    assert choice.amp == (choice.mixed >= 1.25 * choice.float32)
 
 
 def test_pipeline_seconds_walks_a_loader_and_a_tensor(tmp_path):
