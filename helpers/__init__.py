@@ -52,7 +52,7 @@ rewrites this list and a test checks it):
   training.checkpoints, training.devices, training.inputs, training.loop, training.speed
 * 08_architectures: analysis.spread, analysis.zoo, checks, config, data.datasets, data.splits,
   figures.layers, figures.training, figures.zoo, models.attention, models.blocks, models.classic,
-  models.resnets, scratch.shapes, training.devices, training.inputs, training.loop
+  models.resnets, scratch.shapes, training.devices, training.inputs, training.loop, training.speed
 * 09_transfer: analysis.spread, checks, config, data.datasets, data.folders, data.imagenet,
   data.splits, data.standins, data.subsets, figures.images, models.classic, scratch.shapes,
   training.checkpoints, training.devices, training.heads, training.loop, training.pretrained,
