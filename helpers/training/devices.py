@@ -8,7 +8,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "set_seed", "cpu_threads", "amp_dtype"]
+__all__ = ["pick_device", "set_seed", "cpu_threads", "amp_dtype", "mixed_dtype"]
 
 
 def pick_device() -> torch.device:
@@ -63,3 +63,10 @@ def amp_dtype(device: torch.device | str) -> torch.dtype | None:
         except TypeError:  # torch before 2.3 has no including_emulation
             native_bf16 = torch.cuda.is_bf16_supported()
     return torch.bfloat16 if native_bf16 else torch.float16
+
+
+def mixed_dtype(device: torch.device | str) -> torch.dtype:
+    """The autocast dtype of mixed precision asked for explicitly (``fit(..., amp=True)``,
+    ``step_throughput(..., mixed_precision=True)``): :func:`amp_dtype` where it names one (CUDA),
+    bfloat16 elsewhere (a CPU's, measured before it is chosen)."""
+    return amp_dtype(device) or torch.bfloat16

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from helpers.training.devices import amp_dtype, cpu_threads, pick_device, set_seed
+from helpers.training.devices import amp_dtype, cpu_threads, mixed_dtype, pick_device, set_seed
 from helpers.training.history import History
 from helpers.training.inputs import AUGMENTATIONS, augment_batch, to_input
 from helpers.training.optimizers import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
@@ -191,8 +191,7 @@ def fit_shard(shard, model: nn.Module, train_data, val_data=None, *, epochs: int
     sched = make_schedule(opt, schedule, epochs * steps_per_epoch)
     if amp not in (None, True, False):
         raise ValueError(f"amp must be None (automatic), True or False; got {amp!r}")
-    dtype = amp_dtype(device) if amp is None else (
-        (amp_dtype(device) or torch.bfloat16) if amp else None)
+    dtype = amp_dtype(device) if amp is None else (mixed_dtype(device) if amp else None)
     scaler = torch.amp.GradScaler(device.type) if dtype == torch.float16 else None
 
     history = History(settings=dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,

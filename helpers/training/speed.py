@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from helpers.training.devices import amp_dtype, pick_device
+from helpers.training.devices import mixed_dtype, pick_device
 from helpers.training.inputs import augment_batch, to_input
 
 __all__ = ["step_throughput", "choose_precision", "PrecisionChoice", "tutorial_loader", "pipeline_seconds"]
@@ -54,8 +54,8 @@ def step_throughput(
         batch_size: images per step.
         channels_last: store the model and the batch channels-last (NHWC).
         mixed_precision: run the forward pass under ``torch.autocast`` in the dtype that
-            ``fit(..., amp=True)`` uses: :func:`helpers.training.devices.amp_dtype` on CUDA
-            (bfloat16 where the GPU computes it natively, else float16), bfloat16 elsewhere.
+            ``fit(..., amp=True)`` uses, :func:`helpers.training.devices.mixed_dtype` (on CUDA
+            bfloat16 where the GPU computes it natively, else float16; bfloat16 elsewhere).
         device: default :func:`helpers.training.devices.pick_device`.
         seconds: how long to time, after ``warmup`` untimed steps.
 
@@ -73,7 +73,7 @@ def step_throughput(
     g = torch.Generator().manual_seed(0)
     x = torch.randn(batch_size, *input_shape, generator=g).to(device).contiguous(memory_format=fmt)
     y = torch.randint(0, num_classes, (batch_size,), generator=g).to(device)
-    dtype = _mixed_dtype(device)
+    dtype = mixed_dtype(device)
 
     def step() -> None:
         with torch.autocast(device.type, dtype=dtype, enabled=mixed_precision):
@@ -91,11 +91,6 @@ def step_throughput(
         steps += 1
     _sync(device)
     return steps * batch_size / (time.perf_counter() - start)
-
-
-def _mixed_dtype(device: torch.device) -> torch.dtype:
-    """The autocast dtype of ``fit(..., amp=True)`` on ``device``."""
-    return amp_dtype(device) or torch.bfloat16
 
 
 @dataclass(frozen=True)
@@ -151,7 +146,7 @@ def choose_precision(
     device = torch.device(device) if device is not None else pick_device()
     rates = [step_throughput(build, input_shape, batch_size, channels_last=True, mixed_precision=mixed,
                              device=device, seconds=seconds) for mixed in (False, True)]
-    return PrecisionChoice(device=str(device), candidate=str(_mixed_dtype(device)).removeprefix("torch."),
+    return PrecisionChoice(device=str(device), candidate=str(mixed_dtype(device)).removeprefix("torch."),
                            float32=rates[0], mixed=rates[1], min_gain=float(min_gain))
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from toydata import halves
 from helpers.models.classic import LeNet5
-from helpers.training.devices import amp_dtype, pick_device, set_seed
+from helpers.training.devices import amp_dtype, mixed_dtype, pick_device, set_seed
 from helpers.training.loop import fit
 
 
@@ -35,6 +35,7 @@ def test_amp_dtype_follows_the_gpus_native_support(monkeypatch, capability, expe
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)  # a T4 says so too
     assert amp_dtype(torch.device("cuda")) == expected
     assert amp_dtype("cuda:0") == expected
+    assert mixed_dtype("cuda") == expected  # asked for explicitly: the same as the default there
 
 
 def test_amp_dtype_asks_torch_without_emulation_when_the_capability_is_unknown(monkeypatch):
@@ -49,3 +50,7 @@ def test_amp_dtype_asks_torch_without_emulation_when_the_capability_is_unknown(m
 @pytest.mark.parametrize("device", ["cpu", "mps", "meta"])
 def test_amp_dtype_is_float32_off_cuda(device):
     assert amp_dtype(device) is None
+
+
+def test_mixed_precision_asked_for_off_cuda_is_bfloat16():
+    assert mixed_dtype("cpu") == torch.bfloat16 and amp_dtype("cpu") is None
