@@ -32,11 +32,17 @@ PY_NEWEST := 3, 14
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if ($(PY_OLDEST)) <= v[:3] and v[:2] <= ($(PY_NEWEST)) else "The CNN Book needs Python 3.11 (3.11.5 or later) to 3.14, the Pythons its pinned PyTorch 2.14 stack has wheels for, but $(PYTHON) is %d.%d.%d. Run make with PYTHON=python3.13 (or another supported version)." % v[:3])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@# --no-compile: Python compiles each module when it is first imported instead of pip compiling
-	@# every module of every package here (torch alone has thousands): the install took 2 min 40 s
-	@# instead of 4 min 27 s on the book's 2-core machine (2026-12-01, load average about 4).
+	@# --no-compile, then compileall on both cores: pip byte-compiles one file at a time (the install
+	@# took 4 min 27 s instead of 2 min 40 s on the book's 2-core machine, 2026-12-01), compileall
+	@# -j 0 the same files in about 30 s. The compiled files are needed: where PYTHONDONTWRITEBYTECODE
+	@# is set (it was on the machine of 2026-12-02, and the grader's sandboxes set it) no process
+	@# writes them, and each one that imports PyTorch compiles it again: 14 s of CPU instead of 5 s
+	@# per kernel there, in a test run that starts over a hundred of them. -qq and `|| true`: a few
+	@# packages ship files that are not Python 3 (templates, tests of other versions); they stay as
+	@# they are and are never imported.
 	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -r requirements.txt -c constraints.txt \
 	  2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+	$(BIN)/python -m compileall -qq -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" || true
 	@touch $(STAMP)
 
 book: $(STAMP) book-assets

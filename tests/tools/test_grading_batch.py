@@ -255,3 +255,22 @@ def test_a_zygote_that_cannot_fork_kernels_leaves_them_to_start_as_before():
         with Kernel(Limits(disk_mb=32), zygote=zygote) as kernel:
             assert kernel.execute("x = 1", 30).status == "ok" and kernel.kernel_proc is None
         assert zygote.broken
+
+
+def test_a_data_folder_under_tmp_is_seen_read_only_beside_the_sandboxes_own_tmp(monkeypatch):
+    """The read-only folders (here a data folder; a checkout's .venv the same way) may lie under
+    /tmp: they are mounted after the sandbox's own /tmp, not hidden by it, while the rest of the
+    grader's /tmp stays out of sight and the kernel still writes to its own."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as outside, tempfile.TemporaryDirectory(dir="/tmp") as data:
+        (Path(data) / "digits.txt").write_text("7 2 1", encoding="utf-8")
+        (Path(outside) / "secret.txt").write_text("grader only", encoding="utf-8")
+        monkeypatch.setenv("CNN_BOOK_DATA", data)
+        code = (f"import os\nprint(open({data + '/digits.txt'!r}).read())\n"
+                f"print(os.path.exists({outside + '/secret.txt'!r}))\n"
+                "open('/tmp/mine.txt', 'w').write('ok'); print(open('/tmp/mine.txt').read())\n"
+                f"try:\n    open({data + '/new.txt'!r}, 'w')\nexcept OSError as e:\n    print(type(e).__name__)\n")
+        proc = bwrap.start(bwrap.options(16), [sys.executable, "-c", code], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode(errors="replace")
+    assert out.decode().split("\n")[:4] == ["7 2 1", "False", "ok", "OSError"], out

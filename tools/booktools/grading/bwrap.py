@@ -83,11 +83,13 @@ def options(disk_mb: int, *, files: dict[str, int] | None = None, writable: Path
             args += ["--ro-bind", f"/{name}", f"/{name}"]
     for path in ("/etc/ld.so.cache", "/etc/localtime"):
         args += ["--ro-bind-try", path, path]
-    for path in _ro_paths():
-        args += ["--ro-bind", path, path]
     size = str(disk_mb * 2**20)
     args += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--size", size, "--tmpfs", "/dev/shm",
              "--size", size, "--tmpfs", "/tmp", "--dir", HOME, "--dir", "/tmp/.k"]
+    # after the new /tmp: bwrap mounts in order, so a virtual environment or data folder under /tmp
+    # bound before it would be hidden by it (the kernel then does not start)
+    for path in _ro_paths():
+        args += ["--ro-bind", path, path]
     for dest, fd in (files or {}).items():
         args += ["--ro-bind-data", str(fd), dest]
     if writable is not None:
