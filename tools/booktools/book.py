@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import platform
 import re
 import sys
 import time
@@ -190,13 +191,30 @@ RUN_TIME = re.compile(r"(<!--run-time-->).*?(<!--/run-time-->)", re.S)
 TIMES_TABLE = ROOT / "benchmarks" / "chapter_times.md"
 
 
+def cpu_model() -> str:
+    """The CPU's model name as the system reports it ("" where it does not say): two "2-core"
+    machines may differ twice in speed (the book's ran on an Intel Xeon with AMX, which has
+    bfloat16 matrix units, and on an AMD EPYC without them)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or ""
+
+
 def machine_line() -> str:
-    """Where the notebooks ran: the GPU's name, or the CPU and its core count."""
+    """Where the notebooks ran: the GPU's name, or "CPU only", with the core count and CPU model."""
     import torch
 
+    model = cpu_model()
+    cpu = f"{os.cpu_count()} CPU cores" if torch.cuda.is_available() else f"{os.cpu_count()} cores"
+    cpu += f" ({model})" if model else ""
     if torch.cuda.is_available():
-        return f"GPU {torch.cuda.get_device_name(0)}, {os.cpu_count()} CPU cores"
-    return f"CPU only, {os.cpu_count()} cores"
+        return f"GPU {torch.cuda.get_device_name(0)}, {cpu}"
+    return f"CPU only, {cpu}"
 
 
 def format_duration(seconds: float) -> str:

@@ -152,7 +152,7 @@ def grade_batch(source_path: Path, submissions: list, out: Path, settings: Grade
                                  "choose another --out file or remove it (and its _results folder)")
     results_dir.mkdir(parents=True, exist_ok=True)
     # one pre-started Python per batch forks every student's kernel into that student's own sandbox
-    # (see booktools.grading.zygote); its imports run while the reference run (if any) does
+    # (see booktools.grading.zygote), the reference run's (if any) first
     zygote = Zygote().start() if isolation == "bwrap" and available() else None
     try:
         return _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote)
@@ -164,7 +164,7 @@ def grade_batch(source_path: Path, submissions: list, out: Path, settings: Grade
 def _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote):
     from tqdm.auto import tqdm
 
-    run_reference(assignment, results_dir / "reference", isolation=isolation)
+    run_reference(assignment, results_dir / "reference", isolation=isolation, zygote=zygote)
     unique = {}
     for path in submissions:
         key, display = submission_key(path)

@@ -123,8 +123,12 @@ def bootstrap(role: str, inputs: str | None) -> str:
             + f"{G} = _m\ndel _m, _s, _t\n")
 
 
-def run_reference(assignment: Assignment, cache: Path, *, isolation: str = "bwrap", timeout: float = 900) -> None:
-    """Fill ``assignment.records``/``programs``/``inputs`` from the cache or a reference run."""
+def run_reference(assignment: Assignment, cache: Path, *, isolation: str = "bwrap", timeout: float = 900,
+                  zygote=None) -> None:
+    """Fill ``assignment.records``/``programs``/``inputs`` from the cache or a reference run.
+
+    With a ``zygote`` (:mod:`booktools.grading.zygote`, the batch's) the reference kernel is forked
+    from it into its own sandbox like the students' kernels, instead of importing PyTorch itself."""
     cache.mkdir(parents=True, exist_ok=True)
     stored, inputs = cache / f"reference-{assignment.fingerprint}.json", cache / f"inputs-{assignment.fingerprint}"
     if stored.exists():
@@ -132,7 +136,7 @@ def run_reference(assignment: Assignment, cache: Path, *, isolation: str = "bwra
     else:
         shutil.rmtree(inputs, ignore_errors=True)
         inputs.mkdir()
-        records = _run(assignment, inputs, isolation, timeout)
+        records = _run(assignment, inputs, isolation, timeout, zygote)
         tmp = stored.with_suffix(".tmp")
         tmp.write_text(json.dumps(records), encoding="utf-8")
         os.replace(tmp, stored)
@@ -142,10 +146,10 @@ def run_reference(assignment: Assignment, cache: Path, *, isolation: str = "bwra
         assignment.programs[cell] = student_program(assignment.splits[cell], assignment.records.get(cell, {}), cell)
 
 
-def _run(assignment: Assignment, inputs: Path, isolation: str, timeout: float) -> list[dict]:
+def _run(assignment: Assignment, inputs: Path, isolation: str, timeout: float, zygote=None) -> list[dict]:
     records: list[dict] = []
     limits = Limits(memory_mb=8192, disk_mb=1024, max_file_mb=1024, max_processes=256)
-    with Kernel(limits, isolation=isolation, inputs=inputs, writable_inputs=True) as kernel:
+    with Kernel(limits, isolation=isolation, inputs=inputs, writable_inputs=True, zygote=zygote) as kernel:
         first = kernel.execute(bootstrap("reference", kernel.inputs_inside), 120, store_history=False)
         if first.status != "ok":
             raise SourceError(f"the grader could not start its reference kernel ({first.ename}: {first.evalue})")

@@ -16,7 +16,9 @@ sandbox's processes and dies with it), has its root, ``/proc`` and ``/tmp``, run
 user with every capability dropped, the capability bounding set emptied and ``no_new_privs`` set,
 its rlimits and CPU set, its environment reset to the sandbox's, its file descriptors closed,
 Python's import caches and NumPy's global random state renewed. Each kernel is a separate process
-forked from the unchanged zygote, so nothing of one student's kernel reaches another's.
+forked from the unchanged zygote, so nothing of one student's kernel reaches another's. The
+reference kernel, which runs the instructor's source notebook before the students' (in its own
+sandbox, the only one whose inputs folder is writable), is forked the same way.
 
 If the zygote cannot do this here (``setns`` refused, an old kernel), the first failure switches it
 off and kernels start as before.

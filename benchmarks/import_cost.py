@@ -1,0 +1,73 @@
+"""What a kernel pays to import the book's stack, with and without compiled modules, side by side.
+
+    .venv/bin/python benchmarks/import_cost.py [--repeats 3]
+
+Every notebook kernel, grader sandbox and test worker starts a Python that imports PyTorch,
+torchvision, NumPy, matplotlib and ipykernel. ``make install`` byte-compiles the virtual
+environment (``compileall``), because where ``PYTHONDONTWRITEBYTECODE`` is set -- it was on the
+book's machine of 2026-12-02, and the grader's sandboxes set it -- no process ever writes the
+``.pyc`` files, and each one compiles every module it imports from source again.
+
+Both sides run the same command in a fresh Python, alternating, ``--repeats`` times each:
+
+* **compiled**: as ``make install`` leaves the environment (the ``.pyc`` files beside the modules);
+* **from source**: ``PYTHONPYCACHEPREFIX`` pointed at an empty folder and ``PYTHONDONTWRITEBYTECODE``
+  set, so that no compiled file is found or written -- what every process paid before.
+
+Prints each side's median and range of wall-clock and CPU seconds (the child's user + system
+time) and the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+STACK = "import torch, torchvision, numpy, matplotlib.pyplot, ipykernel.kernelapp"
+
+
+def one(env: dict) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", STACK], env=env, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    sides = {"compiled": [], "from source": []}
+    with tempfile.TemporaryDirectory() as empty:
+        envs = {"compiled": {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"},
+                "from source": {**os.environ, "PYTHONPYCACHEPREFIX": empty, "PYTHONDONTWRITEBYTECODE": "1"}}
+        one(envs["compiled"])  # warm the file cache for both sides
+        for _ in range(args.repeats):
+            for name, env in envs.items():
+                sides[name].append(one(env))
+    print(f"{STACK!r} in a fresh Python, {args.repeats} runs per side, alternating; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(f"{'side':<12} {'wall s (median, range)':>26} {'CPU s (median, range)':>26}")
+    medians = {}
+    for name, runs in sides.items():
+        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+        medians[name] = (statistics.median(walls), statistics.median(cpus))
+        print(f"{name:<12} {medians[name][0]:>8.2f} ({min(walls):.2f}-{max(walls):.2f}){'':>8} "
+              f"{medians[name][1]:>8.2f} ({min(cpus):.2f}-{max(cpus):.2f})")
+    print(f"ratio of medians (from source / compiled): wall {medians['from source'][0] / medians['compiled'][0]:.1f}x, "
+          f"CPU {medians['from source'][1] / medians['compiled'][1]:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
