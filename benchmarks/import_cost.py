@@ -30,6 +30,8 @@ import sys
 import tempfile
 import time
 
+from booktools.book import cpu_model
+
 STACK = "import torch, torchvision, numpy, matplotlib.pyplot, ipykernel.kernelapp"
 
 
@@ -57,7 +59,7 @@ def main() -> None:
             for name, env in envs.items():
                 sides[name].append(one(env))
     print(f"{STACK!r} in a fresh Python, {args.repeats} runs per side, alternating; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+          f"{cpu_model() or platform.machine()}, {os.cpu_count()} cores")
     print(f"{'side':<12} {'wall s (median, range)':>26} {'CPU s (median, range)':>26}")
     medians = {}
     for name, runs in sides.items():

@@ -37,7 +37,7 @@ from booktools.grading import bwrap
 
 __all__ = ["PRELOAD", "Zygote", "ZygoteError"]
 
-PRELOAD = ("ipykernel.kernelapp", "numpy", "torch")
+PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "torchvision")
 
 # Runs as ``python -c SOURCE MODULES...``; self-contained (nothing of booktools is imported).
 SOURCE = r'''
