@@ -88,7 +88,7 @@ $(MATHJAX_STAMP):
 # shared fixtures (the built book, a graded batch) are made once. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 exercises: $(STAMP)
 	$(BIN)/python -m booktools.book sync $(NOTEBOOKS)
