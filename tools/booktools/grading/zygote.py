@@ -1,10 +1,11 @@
 """A pre-started Python that forks each student's kernel straight into that student's sandbox.
 
-Starting a kernel costs about two seconds of CPU on the book's machine, almost all of it importing
-``torch`` (every chapter's set-up cell does). The *zygote* pays that once per batch: a trusted
-Python process, started by the grader with the sandbox's environment and nothing else (no
-``booktools``, no file of the grader's), imports ``ipykernel``, NumPy and PyTorch and then waits
-for orders. It never runs any student's (or the instructor's) code and never receives anything
+Starting a kernel costs seconds of CPU, almost all of it importing ``torch`` and ``torchvision``
+(every chapter's set-up cell does; torchvision's import pulls in ``torch._dynamo``): about 5 s for
+the stack on the book's 2-core machine of 2026-12-02, see ``benchmarks/import_cost.py``. The
+*zygote* pays that once per batch: a trusted Python process, started by the grader with the
+sandbox's environment and nothing else (no ``booktools``, no file of the grader's), imports
+``ipykernel``, NumPy, PyTorch and torchvision and then waits for orders. It never runs any student's (or the instructor's) code and never receives anything
 from a kernel.
 
 For each submission :class:`booktools.grading.sandbox.Kernel` still starts its own, fresh
