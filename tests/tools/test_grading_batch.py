@@ -244,6 +244,21 @@ def test_a_kernel_forked_by_the_zygote_is_in_its_own_sandbox_like_a_started_one(
     assert "mine" not in seen[1]["tmp"]  # each kernel has its own /tmp
 
 
+def test_the_reference_kernel_is_forked_by_the_batchs_zygote(tmp_path):
+    """The reference run asks the zygote for its kernel (one import of the stack per batch), and
+    its records are the same as those of a kernel started on its own."""
+    from booktools.grading.reference import load_assignment, run_reference
+    from booktools.grading.zygote import Zygote
+
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    forked, started = load_assignment(source), load_assignment(source)
+    with Zygote() as zygote:
+        run_reference(forked, tmp_path / "forked", zygote=zygote)
+        assert zygote._count == 1 and not zygote.broken
+    run_reference(started, tmp_path / "started")
+    assert forked.records and forked.records == started.records and forked.programs == started.programs
+
+
 def test_a_zygote_that_cannot_fork_kernels_leaves_them_to_start_as_before():
     from booktools.grading.zygote import Zygote
 

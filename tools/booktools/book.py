@@ -209,12 +209,10 @@ def machine_line() -> str:
     """Where the notebooks ran: the GPU's name, or "CPU only", with the core count and CPU model."""
     import torch
 
-    model = cpu_model()
-    cpu = f"{os.cpu_count()} CPU cores" if torch.cuda.is_available() else f"{os.cpu_count()} cores"
-    cpu += f" ({model})" if model else ""
+    model = f" ({cpu_model()})" if cpu_model() else ""
     if torch.cuda.is_available():
-        return f"GPU {torch.cuda.get_device_name(0)}, {cpu}"
-    return f"CPU only, {cpu}"
+        return f"GPU {torch.cuda.get_device_name(0)}, {os.cpu_count()} CPU cores{model}"
+    return f"CPU only, {os.cpu_count()} cores{model}"
 
 
 def format_duration(seconds: float) -> str:

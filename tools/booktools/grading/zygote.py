@@ -5,8 +5,8 @@ Starting a kernel costs seconds of CPU, almost all of it importing ``torch`` and
 the stack on the book's 2-core machine of 2026-12-02, see ``benchmarks/import_cost.py``. The
 *zygote* pays that once per batch: a trusted Python process, started by the grader with the
 sandbox's environment and nothing else (no ``booktools``, no file of the grader's), imports
-``ipykernel``, NumPy, PyTorch and torchvision and then waits for orders. It never runs any student's (or the instructor's) code and never receives anything
-from a kernel.
+``ipykernel``, NumPy, PyTorch and torchvision and then waits for orders. It never runs any
+student's (or the instructor's) code and never receives anything from a kernel.
 
 For each submission :class:`booktools.grading.sandbox.Kernel` still starts its own, fresh
 bubblewrap sandbox exactly as before (new user, PID, mount, network, IPC, UTS and cgroup
