@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,14 @@ def colab_runtime_for(config: pytest.Config):
             runtime = _runtime["value"]
             os.environ["JUPYTER_PATH"] = os.pathsep.join(
                 filter(None, [str(runtime.jupyter_path), os.environ.get("JUPYTER_PATH")]))
+            # kernels are forked from one that has imported the stack (booktools.colab, PRELOAD);
+            # without it they start as before, only slower
+            try:
+                runtime.start_zygote()
+            except (OSError, RuntimeError) as exc:
+                warnings.warn(f"notebook kernels start without the kernel zygote: {exc}")
+            else:
+                config.add_cleanup(runtime.stop_zygote)
     if isinstance(_runtime["value"], Exception):
         raise _runtime["value"]
     return _runtime["value"]

@@ -39,8 +39,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -185,3 +188,121 @@ def test_every_notebook_starts_with_the_same_set_up_cell():
             sources.setdefault(cell.source, []).append(path.relative_to(ROOT).as_posix())
     assert list(sources) == [book_setup_cell()], {s[:40] + "...": len(p) for s, p in sources.items()}
     assert book_setup_cell().startswith(SETUP_MARKER)
+
+
+# --- the kernel zygote: kernels forked from a Python that has imported the stack ------------------
+
+_FACTS = """
+import json, os, signal, sys, threading
+unseen = sorted(m for m in ("torchvision", "matplotlib.pyplot", "helpers") if m in sys.modules)
+import numpy, torch
+print(json.dumps({
+    "unseen": unseen,
+    "pid": os.getpid(), "ppid": os.getppid(), "leads_group": os.getpgid(0) == os.getpid(),
+    "cwd_empty": os.listdir(".") == [], "cwd_parent": os.path.dirname(os.getcwd()),
+    "colab": "google.colab" in sys.modules, "argv": sys.argv[1:2], "path": sys.path,
+    "env": {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME",)},
+    "sigint": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+    "sigterm": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+    "sigchld": signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL,
+    "threads": torch.get_num_threads(), "random": numpy.random.randint(2**31),
+    "parent_handle": __import__("ipykernel.kernelapp").kernelapp.IPKernelApp.instance().parent_handle,
+}))
+"""
+
+
+def _started(runtime, *sources, env=None):
+    """Run ``sources`` as cells in a kernel of ``runtime`` whose launcher we hold; return the
+    launcher's PID, the cells' printed text and the kernel manager (still running)."""
+    km = runtime.kernel_manager()
+    km.start_kernel(**({"env": env} if env else {}))
+    client = km.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=120)
+    texts = []
+    for source in sources:
+        out = []
+        client.execute_interactive(source, timeout=120, output_hook=lambda m: out.append(
+            m["content"].get("text", "") or "\n".join(m["content"].get("traceback", []))))
+        texts.append("".join(out))
+    client.stop_channels()
+    return km.provisioner.process.pid, texts, km
+
+
+def _facts(runtime, env=None):
+    launcher, (text,), km = _started(runtime, _FACTS, env=env)
+    km.shutdown_kernel(now=False)
+    return launcher, json.loads(text.splitlines()[-1])
+
+
+@needs_git
+def test_a_forked_kernel_is_a_started_one_but_for_its_process(colab_runtime):
+    """The same folder, environment, paths, signal handlers and threads as a kernel started from
+    scratch (the zygote stopped); a process of its own, leading its own group; its own random state."""
+    assert colab_runtime.zygote is not None, "the tests' runtime should have a kernel zygote"
+    launcher, forked = _facts(colab_runtime)
+    _, forked_again = _facts(colab_runtime)
+    colab_runtime.stop_zygote()
+    try:
+        plain_launcher, plain = _facts(colab_runtime)
+    finally:
+        colab_runtime.start_zygote()
+    assert plain["pid"] == plain_launcher and forked["pid"] != launcher  # started here; forked elsewhere
+    assert forked["ppid"] != launcher and forked["leads_group"] and plain["leads_group"]
+    assert forked["random"] != forked_again["random"]
+    for fact in ("pid", "ppid", "random"):
+        del forked[fact], plain[fact]
+    differ = {k: (forked["env"].get(k), plain["env"].get(k)) for k in set(forked["env"]) | set(plain["env"])
+              if forked["env"].get(k) != plain["env"].get(k)}
+    assert not differ, differ
+    assert forked == plain
+
+
+@needs_git
+def test_a_forked_kernel_is_interrupted_and_dies_with_its_launcher(colab_runtime):
+    launcher, (pid,), km = _started(colab_runtime, "import os; print(os.getpid())")
+    kernel = int(pid)
+    assert kernel != launcher
+    client = km.client()
+    client.start_channels()
+    msg_id = client.execute("import time\nprint('sleeping', flush=True)\ntry:\n    time.sleep(60)\n"
+                            "except KeyboardInterrupt:\n    print('interrupted')")
+    printed = []
+    while True:
+        msg = client.get_iopub_msg(timeout=60)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            printed.append(msg["content"]["text"])
+            if "sleeping" in msg["content"]["text"]:
+                km.interrupt_kernel()
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    client.stop_channels()
+    assert "".join(printed).split() == ["sleeping", "interrupted"]
+    os.kill(launcher, signal.SIGKILL)  # the launcher dies without a word: the kernel goes too
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{kernel}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    km.provisioner.process.wait(timeout=10)
+    km.cleanup_resources()
+    assert not Path(f"/proc/{kernel}").exists()
+
+
+@needs_git
+def test_a_forked_kernels_exit_status_is_its_launchers(colab_runtime):
+    launcher, _, km = _started(colab_runtime, "import os; print(os.getpid())")
+    client = km.client()
+    client.start_channels()
+    client.execute("import os; os._exit(3)")
+    km.provisioner.process.wait(timeout=30)
+    client.stop_channels()
+    assert km.provisioner.process.returncode == 3
+    km.cleanup_resources()
+
+
+@needs_git
+def test_a_kernel_whose_import_time_environment_differs_is_started_not_forked(colab_runtime):
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    launcher, facts = _facts(colab_runtime, env=env)
+    assert facts["pid"] == launcher and facts["threads"] == 2

@@ -43,19 +43,227 @@ from booktools.book import ROOT, book_setup_cell, package_tag, repo_branch, repo
 
 KERNEL_NAME = "cnn-book-colab"
 
-__all__ = ["KERNEL_NAME", "ColabRuntime", "snapshot", "build"]
+# What the kernel zygote imports before it forks kernels: the kernel itself and the libraries nearly
+# every notebook imports in its first code cell (all but three import torch themselves, the others
+# through helpers). Importing them sets nothing a notebook sees but their presence in sys.modules;
+# torchvision is left out: it pulls in torch._dynamo, which sets TORCHINDUCTOR_CACHE_DIR, and most
+# notebooks never import it (tests/tools/test_colab_setup.py compares forked and started kernels).
+PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "matplotlib")
 
-_LAUNCHER = '''"""Starts an IPython kernel the way Colab does: google.colab imported, in a fresh empty folder."""
+__all__ = ["KERNEL_NAME", "PRELOAD", "ColabRuntime", "snapshot", "build"]
+
+_LAUNCHER = '''"""Starts an IPython kernel the way Colab does: google.colab imported, in a fresh empty folder.
+
+Where the runtime's kernel zygote listens (CNN_BOOK_KERNEL_ZYGOTE, a Unix socket), the kernel is
+forked from it instead (the stack already imported) and this process stands in for it: it passes
+the signals it gets to the kernel and exits with the kernel's exit status; when it dies the kernel
+is killed. Where no zygote answers, or it refuses (an environment variable that is read at import
+time differs from its own), the kernel starts here as before.
+"""
 import os
 import sys
 import tempfile
 
-import google.colab  # noqa: F401  (Colab imports it when a kernel starts)
+content = tempfile.mkdtemp(prefix="content-", dir=os.environ["CNN_BOOK_COLAB_CONTENT"])
 
-os.chdir(tempfile.mkdtemp(prefix="content-", dir=os.environ["CNN_BOOK_COLAB_CONTENT"]))
+
+def _forked(path):
+    """The kernel's exit status once a kernel forked by the zygote at ``path`` exits; None if none was."""
+    import json
+    import signal
+    import socket
+    import threading
+    import time
+
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(path)
+    except OSError:
+        return None
+    order = json.dumps({"argv": sys.argv, "env": dict(os.environ), "cwd": content,
+                        "script_dir": os.path.dirname(os.path.abspath(__file__))}).encode()
+    socket.send_fds(conn, [len(order).to_bytes(8, "big") + order], [0, 1, 2])
+    replies = conn.makefile("r")
+    answer = replies.readline().split()
+    if len(answer) != 2 or answer[0] != "kernel":
+        print(f"kernel zygote: {' '.join(answer[1:]) or 'no answer'}; starting the kernel here",
+              file=sys.stderr)
+        return None
+    pid = int(answer[1])
+    started_by = os.getppid()
+
+    def watch_parent():  # what a kernel's own parent poller does: go when our starter is gone
+        while os.getppid() == started_by:
+            time.sleep(1)
+        os._exit(1)  # the zygote's keeper sees us hang up and kills the kernel
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
+    def forward(signum, frame):
+        try:
+            os.killpg(pid, signum)  # the kernel leads its own process group, as this one does
+        except OSError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, forward)
+    last = replies.readline().split()
+    return int(last[1]) if len(last) == 2 and last[0] == "exit" else 1
+
+
+if os.environ.get("CNN_BOOK_KERNEL_ZYGOTE"):
+    status = _forked(os.environ["CNN_BOOK_KERNEL_ZYGOTE"])
+    if status is not None and status < 0:  # the kernel was killed by a signal: so is its stand-in
+        import signal
+        signal.signal(-status, signal.SIG_DFL)
+        os.kill(os.getpid(), -status)
+    if status is not None:
+        sys.exit(status)
+
+import google.colab  # noqa: E402,F401  (Colab imports it when a kernel starts)
+
+os.chdir(content)
 from ipykernel import kernelapp  # noqa: E402
 
 kernelapp.launch_new_instance()
+'''
+
+# Runs as ``python -c _ZYGOTE SOCKET PARENT_PID MODULES...`` in the runtime's Python; self-contained.
+_ZYGOTE = r'''
+import ctypes, json, os, select, signal, socket, sys
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: die with the process that started us
+if os.getppid() != int(sys.argv[2]):
+    sys.exit(1)
+_BEFORE = dict(os.environ)  # what the libraries saw when they were imported
+import google.colab  # noqa: F401  (as the launcher does before the kernel starts)
+for _name in sys.argv[3:]:
+    try:
+        __import__(_name)
+    except Exception:
+        pass
+# what importing them set in the environment (torch sets TORCHINDUCTOR_CACHE_DIR): a kernel that
+# imported them itself would have it too
+_SET = {k: v for k, v in os.environ.items() if _BEFORE.get(k) != v}
+# Variables read when the preloaded libraries load (thread pools, paths, allocators): a kernel
+# whose own differ is not forked from here (the launcher then starts it itself).
+_AT_IMPORT = ("PYTHON", "LD_", "MPL", "OMP_", "KMP_", "GOMP_", "MKL", "OPENBLAS", "BLIS", "NUMEXPR", "VECLIB",
+              "TORCH", "PYTORCH", "CUDA", "NVIDIA", "NUMPY", "DNNL", "ONEDNN", "JUPYTER", "IPYTHON", "PATH",
+              "VIRTUAL_ENV", "HOME", "TMP", "TEMP")
+_OURS = {k: v for k, v in _BEFORE.items() if k.startswith(_AT_IMPORT)}
+
+
+def _receive(conn):
+    data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+    size = int.from_bytes(data[:8], "big")
+    data = data[8:]
+    while len(data) < size:
+        more = conn.recv(size - len(data))
+        if not more:
+            raise EOFError("the launcher hung up")
+        data += more
+    return json.loads(data), fds
+
+
+def _kernel(order, fds):
+    _libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the keeper (which dies with the launcher)
+    os.setsid()
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    os.closerange(3, 1 << 16)
+    for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                signal.SIGUSR2, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as Python sets it at start
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os.environ.clear()
+    os.environ.update(order["env"])
+    os.environ.update({k: v for k, v in _SET.items() if k not in order["env"]})
+    os.chdir(order["cwd"])
+    import atexit, importlib, random, tempfile
+    tempfile.tempdir = None
+    sys.path[0] = order["script_dir"]
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()  # a fresh process's global state is seeded from the OS
+    sys.argv = list(order["argv"])
+    code = 0
+    try:
+        from ipykernel import kernelapp
+        # two defaults ipykernel reads from the environment when it is imported (here: in the zygote)
+        kernelapp.IPKernelApp.launch_instance(parent_handle=int(os.environ.get("JPY_PARENT_PID") or 0),
+                                              interrupt=int(os.environ.get("JPY_INTERRUPT_EVENT") or 0))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def _keep(conn):
+    """One launcher's kernel: fork it, tell the launcher its PID, report its exit, kill it if the
+    launcher goes away."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        order, fds = _receive(conn)
+        if len(fds) != 3:
+            raise ValueError("no standard streams passed")
+        theirs = {k: v for k, v in order["env"].items() if k.startswith(_AT_IMPORT)}
+        if theirs != _OURS:
+            differ = sorted(k for k in set(theirs) | set(_OURS) if theirs.get(k) != _OURS.get(k))
+            conn.sendall(f"refused the environment differs in {','.join(differ)}\n".encode())
+            os._exit(0)
+    except Exception as exc:
+        conn.sendall(f"refused {type(exc).__name__}\n".encode())
+        os._exit(0)
+    kernel = os.fork()
+    if kernel == 0:
+        conn.close()
+        _kernel(order, fds)
+    for fd in fds:
+        os.close(fd)
+    conn.sendall(f"kernel {kernel}\n".encode())
+    watch = os.pidfd_open(kernel)
+    ready, _, _ = select.select([conn, watch], [], [])
+    if watch not in ready:  # the launcher died or hung up: the kernel goes with it
+        try:
+            os.killpg(kernel, signal.SIGKILL)
+        except OSError:
+            os.kill(kernel, signal.SIGKILL)
+    _, status = os.waitpid(kernel, 0)
+    try:
+        conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+    except OSError:
+        pass
+    os._exit(0)
+
+
+os.chdir("/")
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the system
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+_server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+_server.bind(sys.argv[1])
+_server.listen(64)
+print("ready", flush=True)
+while True:
+    ready, _, _ = select.select([_server, sys.stdin], [], [])
+    if sys.stdin in ready and not sys.stdin.buffer.read1(1):
+        break  # the runtime closed our stdin: stop
+    if _server in ready:
+        _conn, _ = _server.accept()
+        if os.fork() == 0:
+            _server.close()
+            _keep(_conn)
+        _conn.close()
 '''
 
 _PROBE = ("import importlib.util as u, json; "
@@ -107,6 +315,12 @@ class ColabRuntime:
     url: str
     before: dict = field(default_factory=dict)  # helpers/torch origins before the install
     install_output: str = ""
+    zygote: subprocess.Popen | None = None
+
+    @property
+    def zygote_socket(self) -> Path:
+        """Where the kernel zygote listens (the kernels' launcher tries it first)."""
+        return self.root / "zygote.sock"
 
     @property
     def jupyter_path(self) -> Path:
@@ -127,7 +341,38 @@ class ColabRuntime:
             "PYTHONPATH": "",
             "CNN_BOOK_COLAB_CONTENT": str(self.root / "content"),
             "CNN_BOOK_CHECKPOINTS": str(self.root / "own-checkpoints"),
+            "CNN_BOOK_KERNEL_ZYGOTE": str(self.zygote_socket),
         }
+
+    def start_zygote(self, preload: tuple[str, ...] = PRELOAD) -> None:
+        """Start the kernel zygote: a Python of this runtime, with this process's environment and the
+        kernels' (:meth:`kernel_env`), that imports ``preload`` once and then forks each kernel the
+        launcher asks for. Call it once the environment the kernels will get is set; a kernel whose
+        environment differs where the preloaded libraries read it at import time is started without it.
+        Returns when the zygote listens (the imports done)."""
+        if self.zygote is not None:
+            return
+        self.zygote_socket.unlink(missing_ok=True)
+        self.zygote = subprocess.Popen([str(self.python), "-c", _ZYGOTE, str(self.zygote_socket), str(os.getpid()),
+                                        *preload], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       env={**os.environ, **self.kernel_env()}, cwd="/")
+        if self.zygote.stdout.readline().strip() != b"ready":
+            self.stop_zygote()
+            raise RuntimeError("the kernel zygote did not start")
+
+    def stop_zygote(self) -> None:
+        """Stop the zygote (kernels it forked keep running until they are shut down)."""
+        if self.zygote is None:
+            return
+        self.zygote.stdin.close()
+        try:
+            self.zygote.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.zygote.kill()
+            self.zygote.wait()
+        self.zygote.stdout.close()
+        self.zygote = None
+        self.zygote_socket.unlink(missing_ok=True)
 
     def kernel_manager(self):
         """A ``jupyter_client`` kernel manager for :data:`KERNEL_NAME` (for ``NotebookClient(km=...)``)."""
@@ -138,10 +383,12 @@ class ColabRuntime:
         return KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=specs)
 
     def run(self, nb, *, timeout: int = 600, allow_errors: bool = True):
-        """Execute notebook ``nb`` (in place) in a fresh kernel of this runtime; return it."""
+        """Execute notebook ``nb`` (in place) in a fresh kernel of this runtime, shut it down; return ``nb``."""
         from nbclient import NotebookClient
 
-        NotebookClient(nb, km=self.kernel_manager(), timeout=timeout, allow_errors=allow_errors).execute()
+        # cleanup_kc: shut the kernel down at the end (NotebookClient leaves a kernel manager it was
+        # given running, and the kernel would live on until this process exits)
+        NotebookClient(nb, km=self.kernel_manager(), timeout=timeout, allow_errors=allow_errors).execute(cleanup_kc=True)
         return nb
 
     def probe(self) -> dict:
