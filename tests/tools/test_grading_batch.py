@@ -259,6 +259,24 @@ def test_the_reference_kernel_is_forked_by_the_batchs_zygote(tmp_path):
     assert forked.records and forked.records == started.records and forked.programs == started.programs
 
 
+def test_batches_graded_in_one_process_share_its_zygote(tmp_path):
+    """The second batch forks its kernels from the zygote the first one started (one import of the
+    stack per process); a zygote that broke is replaced for the next batch."""
+    from booktools.grading import zygote as zygotes
+
+    source = write(tmp_path / "source.ipynb", SOURCE)
+    sub = write(tmp_path / "s.ipynb", all_answers())
+    first = zygotes.shared()
+    before = first._count
+    for book in ("one.csv", "two.csv"):
+        assert float(grade_batch(source, [sub], tmp_path / book, SETTINGS, progress=False).rows[str(sub)]["score"]) \
+            == sum(FULL.values())
+    assert zygotes.shared() is first and first._count == before + 4  # reference + submission, twice
+    first.broken = "setns refused"
+    fresh = zygotes.shared()
+    assert fresh is not first and first.proc is None and not fresh.broken and fresh.proc.poll() is None
+
+
 def test_a_zygote_that_cannot_fork_kernels_leaves_them_to_start_as_before():
     from booktools.grading.zygote import Zygote
 

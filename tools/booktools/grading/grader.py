@@ -28,7 +28,7 @@ from pathlib import Path
 from booktools.grading.reference import Assignment, load_assignment, run_reference
 from booktools.grading.runner import GradeSettings, grade_submission
 from booktools.grading.sandbox import SandboxUnavailable, bwrap_problem
-from booktools.grading.zygote import Zygote, available
+from booktools.grading.zygote import available, shared
 
 STATUSES = ("ok", "no_response", "invalid_notebook", "timeout", "kernel_died", "memory", "process_limit",
             "grader_error")
@@ -151,14 +151,10 @@ def grade_batch(source_path: Path, submissions: list, out: Path, settings: Grade
                 raise ValueError(f"{out} was written for another assignment or version (its columns differ); "
                                  "choose another --out file or remove it (and its _results folder)")
     results_dir.mkdir(parents=True, exist_ok=True)
-    # one pre-started Python per batch forks every student's kernel into that student's own sandbox
-    # (see booktools.grading.zygote), the reference run's (if any) first
-    zygote = Zygote().start() if isolation == "bwrap" and available() else None
-    try:
-        return _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote)
-    finally:
-        if zygote is not None:
-            zygote.close()
+    # one pre-started Python (per process, kept for later batches) forks every student's kernel into
+    # that student's own sandbox (see booktools.grading.zygote), the reference run's (if any) first
+    zygote = shared() if isolation == "bwrap" and available() else None
+    return _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote)
 
 
 def _grade(assignment, book, out, results_dir, submissions, settings, isolation, jobs, progress, zygote):

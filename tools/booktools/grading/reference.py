@@ -127,7 +127,7 @@ def run_reference(assignment: Assignment, cache: Path, *, isolation: str = "bwra
                   zygote=None) -> None:
     """Fill ``assignment.records``/``programs``/``inputs`` from the cache or a reference run.
 
-    With a ``zygote`` (:mod:`booktools.grading.zygote`, the batch's) the reference kernel is forked
+    With a ``zygote`` (:mod:`booktools.grading.zygote`, the grader's) the reference kernel is forked
     from it into its own sandbox like the students' kernels, instead of importing PyTorch itself."""
     cache.mkdir(parents=True, exist_ok=True)
     stored, inputs = cache / f"reference-{assignment.fingerprint}.json", cache / f"inputs-{assignment.fingerprint}"

@@ -3,9 +3,10 @@
 Starting a kernel costs seconds of CPU, almost all of it importing ``torch`` and ``torchvision``
 (every chapter's set-up cell does; torchvision's import pulls in ``torch._dynamo``): about 5 s for
 the stack on the book's 2-core machine of 2026-12-02, see ``benchmarks/import_cost.py``. The
-*zygote* pays that once per batch: a trusted Python process, started by the grader with the
-sandbox's environment and nothing else (no ``booktools``, no file of the grader's), imports
-``ipykernel``, NumPy, PyTorch and torchvision and then waits for orders. It never runs any
+*zygote* pays that once per grading process (:func:`shared` keeps it for the next batch): a
+trusted Python process, started by the grader with the sandbox's environment and nothing else (no
+``booktools``, no file of the grader's), imports ``ipykernel``, NumPy, PyTorch and torchvision and
+then waits for orders. It never runs any
 student's (or the instructor's) code and never receives anything from a kernel.
 
 For each submission :class:`booktools.grading.sandbox.Kernel` still starts its own, fresh
@@ -36,7 +37,7 @@ import threading
 
 from booktools.grading import bwrap
 
-__all__ = ["PRELOAD", "Zygote", "ZygoteError"]
+__all__ = ["PRELOAD", "Zygote", "ZygoteError", "shared"]
 
 PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "torchvision")
 
@@ -232,6 +233,37 @@ class Zygote:
 
     def __exit__(self, *exc):
         self.close()
+
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def shared() -> Zygote:
+    """This process's zygote, started on first use and kept for later batches until the process exits.
+
+    A grader that grades several batches (the tests; a script grading every chapter) pays for the
+    stack's import once instead of once per batch. Sharing it changes nothing a kernel sees: the
+    zygote runs no one's code and each kernel is a fresh fork of it. A zygote that broke, or died,
+    is replaced by a new one for the next batch.
+    """
+    import atexit
+
+    with _shared_lock:
+        zygote = _shared.get(os.getpid())
+        if zygote is None or zygote.broken or zygote.proc is None or zygote.proc.poll() is not None:
+            if zygote is not None:
+                zygote.close()
+            elif not _shared:
+                atexit.register(_close_shared)
+            zygote = _shared[os.getpid()] = Zygote().start()
+        return zygote
+
+
+def _close_shared() -> None:
+    zygote = _shared.pop(os.getpid(), None)
+    if zygote is not None:
+        zygote.close()
 
 
 def rlimits(memory_mb: int, max_file_mb: int) -> list[list[int]]:
