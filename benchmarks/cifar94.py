@@ -17,8 +17,9 @@ Measured in this one process, one after the other, on one device, seed 0, one ru
 Precision: on CUDA, ``amp_dtype(device)`` for both (``fit``'s default); on a CPU, each recipe the way
 its chapter chooses it: chapter 07's with ``helpers.training.speed.choose_precision`` (bfloat16 where
 it makes training steps at least 1.25x faster, as chapter 07 measured and checked on validation),
-the speed recipe in bfloat16 autocast, as chapter 13 measured and chose; ``--fp32`` runs both in
-float32. Threads: ``helpers.training.devices.cpu_threads()``
+the speed recipe the same way (``choose_precision`` on its own network: bfloat16 autocast where that
+is 1.25x faster, as chapter 13 measured and chose; float32 on a CPU without bfloat16 units, where
+bfloat16 is emulated and several times slower); ``--fp32`` runs both in float32. Threads: ``helpers.training.devices.cpu_threads()``
 for both (``OMP_NUM_THREADS`` when set; on a CPU shared with other work, ``OMP_NUM_THREADS=1`` can
 be much faster, as chapter 13 measured).
 """
@@ -33,6 +34,7 @@ import torch
 from common import first_reaching, machine_line, real_data
 from helpers.data.datasets import load_dataset
 from helpers.models.classic import CifarCNN
+from helpers.models.speedrun import SpeedrunNet
 from helpers.training.devices import amp_dtype, cpu_threads, pick_device, set_seed
 from helpers.training.loop import fit
 from helpers.training.speed import choose_precision
@@ -73,10 +75,16 @@ def main() -> None:
           f"{curve}")
 
     names = {torch.bfloat16: "bfloat16", torch.float16: "float16"}
-    amp = None if args.fp32 else names.get(amp_dtype(device), "bfloat16" if device.type == "cpu" else None)
-    recipe = replace(SpeedRecipe(), amp=amp)
+    recipe = SpeedRecipe()
     if args.quick:
         recipe = replace(recipe, epochs=1, batch_size=256, widths=(16, 32, 32))
+    amp = None if args.fp32 else names.get(amp_dtype(device), "bfloat16" if device.type == "cpu" else None)
+    if amp is not None and device.type == "cpu":
+        choice = choose_precision(lambda: SpeedrunNet(recipe.widths), (3, 32, 32), 512, device=device,
+                                  seconds=0.3 if args.quick else 2.0)
+        print(f"chapter 13 network, {choice}")
+        amp = amp if choice.amp else None
+    recipe = replace(recipe, amp=amp)
     result = train_speedrun(train, recipe, seed=args.seed, device=device)
     score = evaluate_speedrun(result, test)
     total13 = result.seconds + score["seconds"]
