@@ -90,10 +90,11 @@ def pytest_runtest_setup(item):
 # fixtures (the built book, a graded batch) are made once. The files below start first, so that
 # no long file is left running alone at the end (a scheduling hint only: any order gives the same
 # results; the longest, from `pytest --durations`, first).
-SLOW_FIRST = ("tests/tools/test_grading_book.py", "tests/tools/test_notebooks.py", "tests/tools/test_grading.py",
-              "chapters/13_", "chapters/A1_", "chapters/07_", "chapters/08_", "tests/tools/test_grading_batch.py",
-              "tests/tools/test_grading_cheats.py", "chapters/11_", "chapters/09_", "tests/tools/test_browser.py",
-              "tests/tools/test_explorer_page.py", "solutions/07_", "tests/tools/test_grading_nbgrader.py")
+SLOW_FIRST = ("tests/tools/test_grading_book.py", "tests/tools/test_browser.py", "tests/tools/test_notebooks.py",
+              "tests/tools/test_grading_batch.py", "chapters/13_", "tests/widgets/test_conv.py", "chapters/08_",
+              "tests/tools/test_explorer_page.py", "chapters/07_", "tests/training/test_speedrun.py",
+              "tests/tools/test_grading.py", "tests/tools/test_grading_nbgrader.py", "chapters/A1_",
+              "chapters/11_", "tests/tools/test_colab_setup.py", "solutions/07_", "tests/tools/test_grading_cheats.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -28,6 +28,13 @@ and that cell is exactly what made the shared install (checked below). Parallel 
 (pytest-xdist) were not added: the test machines have two cores shared with other work, and the
 notebook kernels are single-threaded already.
 
+Each notebook still gets a kernel of its own, but it is *forked* from the runtime's kernel zygote
+(``ColabRuntime.start_zygote``; one per test worker), which has imported ipykernel, NumPy, PyTorch and
+matplotlib once: a kernel then costs about half the CPU it did (``benchmarks/kernel_start.py``).
+The tests at the end of this file check that such a kernel is what a started one is -- its folder,
+environment, paths, signal handlers, threads and ipykernel settings -- but for its process, and
+that it is interrupted, killed and exits as a started one does.
+
 The snapshot is of the working tree (tracked files and untracked ones that are not ignored), so
 a developer's uncommitted change to ``helpers`` is what the notebooks test, as before. That the
 *committed* history carries the checkpoints is checked separately: a wheel built from a bare clone

@@ -19,7 +19,14 @@ package; it imports ``google.colab`` when a kernel starts; a notebook runs in an
   checkpoints folder empty (``CNN_BOOK_CHECKPOINTS``), so the checkpoints the package ships are
   the ones that load;
 * :meth:`ColabRuntime.install` then runs the set-up cell itself in such a kernel: the package is
-  installed the way a reader's first notebook in Colab installs it (from git, not editable).
+  installed the way a reader's first notebook in Colab installs it (from git, not editable);
+* :meth:`ColabRuntime.start_zygote` (optional; the tests start one per worker) starts a *kernel
+  zygote*: a Python of the runtime that imports the stack once (:data:`PRELOAD`) and forks each
+  kernel the kernel spec's launcher asks it for, so that a kernel does not import PyTorch again. The
+  launcher stands in for the forked kernel (it passes on signals and exits with the kernel's
+  status; the kernel is killed when the launcher or the process that started it dies), and where no
+  zygote answers, or the kernel's environment differs from the zygote's in a variable read at import
+  time, the launcher starts the kernel itself as before.
 
 The tests run every notebook in one such runtime (root ``conftest.py``); ``tests/tools/test_colab_setup.py``
 says why and checks the runtime itself.
