@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -94,3 +96,39 @@ def test_what_a_check_imports_for_itself_is_a_reference_whatever_its_package():
     assert reference_flags(["import torchvision\nanswer_9_3 = torchvision.ops.box_iou(x, y)\n"], [], refs) == [
         "reference_used:t:torchvision.ops.box_iou"]
     assert reference_flags(["answer_9_3 = 1 / 3\n"], [], refs) == []
+
+
+class _Cycle:
+    """Garbage the cyclic collector frees, whose finalizer lets another thread run."""
+
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        time.sleep(0)
+
+
+def test_submissions_scanned_on_several_threads_at_once_do_not_corrupt_the_parser():
+    """The grader scans submissions on threads (--jobs); on CPython 3.11 two syntax trees built at
+    once, with a collection in between that lets the other thread in, failed one submission with
+    "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905). Without the
+    scan's lock this fails in the first scans here (python 3.11.7)."""
+    student = "\n".join(f"def f{i}(x):\n    return [(a, b) for a in range(x) for b in {{'k': (1, [2, {{3: 4}}])}}]"
+                        for i in range(100))
+    refs, errors = named_references(CELLS), []
+
+    def scan():
+        for _ in range(10):
+            [_Cycle() for _ in range(200)]
+            try:
+                reference_flags([student], [SETUP], refs)
+            except SystemError as exc:
+                errors.append(str(exc))
+                return
+
+    threads = [threading.Thread(target=scan) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

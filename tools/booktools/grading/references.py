@@ -16,8 +16,16 @@ instructor to read, not a penalty: the checks still judge the values.
 from __future__ import annotations
 
 import ast
+import threading
 
 __all__ = ["named_references", "reference_flags"]
+
+# CPython 3.11 counts the AST constructor's recursion depth in one counter per interpreter, so two
+# threads building syntax trees at once -- the grader grades submissions on threads (--jobs), each
+# scanning its notebook here -- can corrupt it whenever a garbage collection in one runs code that
+# lets the other in: "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905),
+# a submission's grader_error. Seen in a test run on 2026-12-02. One parse at a time.
+_PARSE_LOCK = threading.Lock()
 
 CHECKS = {"check": ("label", "got", "expected"), "check_function": ("label", "func", "reference", "cases")}
 PACKAGE = "helpers"
@@ -25,7 +33,8 @@ PACKAGE = "helpers"
 
 def _parse(source: str) -> ast.Module | None:
     try:
-        return ast.parse(source)
+        with _PARSE_LOCK:
+            return ast.parse(source)
     except (SyntaxError, ValueError):
         return None
 
