@@ -272,13 +272,16 @@ def test_a_forked_kernel_is_interrupted_and_dies_with_its_launcher(colab_runtime
     assert kernel != launcher
     client = km.client()
     client.start_channels()
-    msg_id = client.execute("import time\nprint('sleeping', flush=True)\ntry:\n    time.sleep(60)\n"
+    # 'sleeping' is printed inside the try, so the interrupt it triggers cannot land outside it
+    msg_id = client.execute("import time\ntry:\n    print('sleeping', flush=True)\n    time.sleep(60)\n"
                             "except KeyboardInterrupt:\n    print('interrupted')")
     printed = []
     while True:
         msg = client.get_iopub_msg(timeout=60)
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
+        if msg["msg_type"] == "error":
+            printed.append(f"error {msg['content']['ename']}")
         if msg["msg_type"] == "stream":
             printed.append(msg["content"]["text"])
             if "sleeping" in msg["content"]["text"]:

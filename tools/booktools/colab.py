@@ -149,8 +149,8 @@ for _name in sys.argv[3:]:
         __import__(_name)
     except Exception:
         pass
-# what importing them set in the environment (torch sets TORCHINDUCTOR_CACHE_DIR): a kernel that
-# imported them itself would have it too
+# what importing them set in the environment (none of PRELOAD does today; torchvision would set
+# TORCHINDUCTOR_CACHE_DIR): a kernel that imported them itself would have it too
 _SET = {k: v for k, v in os.environ.items() if _BEFORE.get(k) != v}
 # Variables read when the preloaded libraries load (thread pools, paths, allocators): a kernel
 # whose own differ is not forked from here (the launcher then starts it itself).
