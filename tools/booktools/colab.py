@@ -51,10 +51,12 @@ from booktools.book import ROOT, book_setup_cell, package_tag, repo_branch, repo
 KERNEL_NAME = "cnn-book-colab"
 
 # What the kernel zygote imports before it forks kernels: the kernel itself and the libraries nearly
-# every notebook imports in its first code cell (all but three import torch themselves, the others
-# through helpers). Importing them sets nothing a notebook sees but their presence in sys.modules;
-# torchvision is left out: it pulls in torch._dynamo, which sets TORCHINDUCTOR_CACHE_DIR, and most
-# notebooks never import it (tests/tools/test_colab_setup.py compares forked and started kernels).
+# every notebook imports in its first code cells (all but chapter 10 and exercise/solution 05 import
+# torch themselves, chapter 10 through helpers; chapter 05's pair is NumPy only, and matplotlib is
+# not in every notebook either). Importing them changes nothing a notebook sees but their presence in
+# sys.modules before it imports them; torchvision is left out: it pulls in torch._dynamo, which sets
+# TORCHINDUCTOR_CACHE_DIR, and most notebooks never import it (tests/tools/test_colab_setup.py
+# compares forked and started kernels).
 PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "matplotlib")
 
 __all__ = ["KERNEL_NAME", "PRELOAD", "ColabRuntime", "snapshot", "build"]
