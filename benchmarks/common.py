@@ -100,3 +100,31 @@ def ratio_of_medians(slow: TimeToTarget, fast: TimeToTarget) -> float | None:
     if slow.median is None or fast.median is None:
         return None
     return slow.median / fast.median
+
+
+def sides_table(sides: dict[str, list[tuple[float, float]]], cpu_heading: str,
+                ratio: tuple[str, str]) -> list[str]:
+    """The lines of a side-by-side timing: each side's median and range of wall-clock and CPU
+    seconds, then the ratio of the medians ``ratio[0] / ratio[1]``.
+
+    ``sides`` maps a side's name to its runs, ``(wall s, CPU s)`` each; ``cpu_heading`` names what
+    the CPU column counts (e.g. ``"CPU core-s"``). A side may be listed for information only (not in
+    ``ratio``).
+    """
+    if not all(sides.values()):
+        raise ValueError(f"every side needs at least one run; got {({k: len(v) for k, v in sides.items()})}")
+    missing = [name for name in ratio if name not in sides]
+    if missing:
+        raise ValueError(f"the ratio names sides {missing} that were not measured; sides: {list(sides)}")
+    width = max(len(name) for name in sides) + 2
+    lines = [f"{'side':<{width}} {'wall s (median, range)':>26} {cpu_heading + ' (median, range)':>30}"]
+    medians = {}
+    for name, runs in sides.items():
+        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+        medians[name] = (statistics.median(walls), statistics.median(cpus))
+        lines.append(f"{name:<{width}} {medians[name][0]:>8.2f} ({min(walls):.2f}-{max(walls):.2f}){'':>8} "
+                     f"{medians[name][1]:>8.2f} ({min(cpus):.2f}-{max(cpus):.2f})")
+    slow, fast = (medians[name] for name in ratio)
+    lines.append(f"ratio of medians ({ratio[0]} / {ratio[1]}): wall {slow[0] / fast[0]:.1f}x, "
+                 f"CPU {slow[1] / fast[1]:.1f}x")
+    return lines

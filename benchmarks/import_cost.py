@@ -24,13 +24,13 @@ import argparse
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 from booktools.book import cpu_model
+from common import sides_table
 
 STACK = "import torch, torchvision, numpy, matplotlib.pyplot, ipykernel.kernelapp"
 
@@ -60,16 +60,8 @@ def main() -> None:
                 sides[name].append(one(env))
     print(f"{STACK!r} in a fresh Python, {args.repeats} runs per side, alternating; "
           f"{cpu_model() or platform.machine()}, {os.cpu_count()} cores")
-    print(f"{'side':<12} {'wall s (median, range)':>26} {'CPU s (median, range)':>26}")
-    medians = {}
-    for name, runs in sides.items():
-        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
-        medians[name] = (statistics.median(walls), statistics.median(cpus))
-        print(f"{name:<12} {medians[name][0]:>8.2f} ({min(walls):.2f}-{max(walls):.2f}){'':>8} "
-              f"{medians[name][1]:>8.2f} ({min(cpus):.2f}-{max(cpus):.2f})")
-    print(f"ratio of medians (from source / compiled): wall {medians['from source'][0] / medians['compiled'][0]:.1f}x, "
-          f"CPU {medians['from source'][1] / medians['compiled'][1]:.1f}x")
-
+    for line in sides_table(sides, "CPU s", ("from source", "compiled")):
+        print(line)
 
 if __name__ == "__main__":
     main()

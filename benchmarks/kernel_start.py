@@ -24,7 +24,6 @@ import argparse
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 
 import nbformat
 
+from common import sides_table
 from booktools.book import book_setup_cell, cpu_model
 from booktools.colab import build
 
@@ -79,16 +79,8 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"a Colab-like kernel: start, the set-up cell, `{FIRST_CELLS[1]}`, shut down; {args.repeats} runs per "
           f"side, alternating; {cpu_model() or platform.machine()}, {os.cpu_count()} cores")
-    print(f"{'side':<22} {'wall s (median, range)':>26} {'CPU core-s (median, range)':>30}")
-    medians = {}
-    for name, runs in [*sides.items(), ("zygote's own start", zygote)]:
-        walls, cpus = [w for w, _ in runs], [c for _, c in runs]
-        medians[name] = (statistics.median(walls), statistics.median(cpus))
-        print(f"{name:<22} {medians[name][0]:>8.2f} ({min(walls):.2f}-{max(walls):.2f}){'':>8} "
-              f"{medians[name][1]:>8.2f} ({min(cpus):.2f}-{max(cpus):.2f})")
-    print(f"ratio of medians (started / forked): wall {medians['started'][0] / medians['forked'][0]:.1f}x, "
-          f"CPU {medians['started'][1] / medians['forked'][1]:.1f}x")
-
+    for line in sides_table({**sides, "zygote's own start": zygote}, "CPU core-s", ("started", "forked")):
+        print(line)
 
 if __name__ == "__main__":
     main()

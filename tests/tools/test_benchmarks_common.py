@@ -38,3 +38,17 @@ def test_ratio_of_medians_needs_both_medians():
     slow = TimeToTarget(((5, 60.0), (6, 72.0), None), 0.78, "15 epochs")
     assert ratio_of_medians(slow, fast) == pytest.approx(72.0 / 12.0)
     assert ratio_of_medians(TimeToTarget((None, None, (1, 1.0)), 0.78, "1 epoch"), fast) is None
+
+
+def test_sides_table_prints_medians_ranges_and_the_ratio_of_medians():
+    from common import sides_table
+    lines = sides_table({"slow": [(4.0, 3.0), (6.0, 5.0), (5.0, 4.0)], "fast": [(2.0, 1.0), (1.0, 2.0)],
+                         "extra": [(9.0, 9.0)]}, "CPU s", ("slow", "fast"))
+    assert len(lines) == 5 and "CPU s (median, range)" in lines[0]
+    assert lines[1].split() == ["slow", "5.00", "(4.00-6.00)", "4.00", "(3.00-5.00)"]
+    assert lines[2].split() == ["fast", "1.50", "(1.00-2.00)", "1.50", "(1.00-2.00)"]
+    assert lines[4] == "ratio of medians (slow / fast): wall 3.3x, CPU 2.7x"
+    with pytest.raises(ValueError, match="at least one run"):
+        sides_table({"slow": [], "fast": [(1.0, 1.0)]}, "CPU s", ("slow", "fast"))
+    with pytest.raises(ValueError, match="not measured"):
+        sides_table({"slow": [(1.0, 1.0)]}, "CPU s", ("slow", "fast"))

@@ -47,6 +47,7 @@ from pathlib import Path
 import nbformat
 
 from booktools.book import ROOT, book_setup_cell, package_tag, repo_branch, repo_url
+from booktools.processes import stop_by_closing_stdin
 
 KERNEL_NAME = "cnn-book-colab"
 
@@ -373,13 +374,7 @@ class ColabRuntime:
         """Stop the zygote (kernels it forked keep running until they are shut down)."""
         if self.zygote is None:
             return
-        self.zygote.stdin.close()
-        try:
-            self.zygote.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.zygote.kill()
-            self.zygote.wait()
-        self.zygote.stdout.close()
+        stop_by_closing_stdin(self.zygote)
         self.zygote = None
         self.zygote_socket.unlink(missing_ok=True)
 

@@ -36,6 +36,7 @@ import sys
 import threading
 
 from booktools.grading import bwrap
+from booktools.processes import stop_by_closing_stdin
 
 __all__ = ["PRELOAD", "Zygote", "ZygoteError", "shared"]
 
@@ -216,16 +217,7 @@ class Zygote:
 
     def close(self) -> None:
         if self.proc is not None:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc.stdout.close()
+            stop_by_closing_stdin(self.proc)
             self.proc = None
 
     def __enter__(self):
