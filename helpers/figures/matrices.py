@@ -18,7 +18,7 @@ from helpers.scratch.shapes import conv_output_size, PaddingArg, resolve_padding
 from helpers.figures.metrics import plot_confusion, plot_per_class, plot_roc, show_confused_pairs  # noqa: E402,F401
 from helpers.figures.interpret import (as_rgb, overlay, plot_randomization, show_attributions, show_rgb_filters)  # noqa: E402,F401
 
-__all__ = ["format_number", "show_matrix", "plot_conv_step", "as_matrix", "color_limits", "new_axes"]
+__all__ = ["format_number", "show_matrix", "plot_conv_step", "move_conv_step", "as_matrix", "color_limits", "new_axes"]
 
 
 _DIVERGING = "RdBu_r"
@@ -133,6 +133,55 @@ def _sum_of_products(window: np.ndarray, kernel: np.ndarray, total: float) -> st
     return " + ".join(terms) + f" = {format_number(total)}"
 
 
+# The two red boxes that a step moves: the window on the input and the output cell it makes.
+_WINDOW_GID, _CELL_GID = "conv-step-window", "conv-step-cell"
+
+
+def _conv_step_inputs(x, kernel, out, row, col, stride, padding, bias):
+    """Checked inputs of a convolution step: ``(x, kernel, out, (sh, sw), ((pt, pb), (pl, pr)))``."""
+    x = as_matrix(x, "x")
+    kernel = as_matrix(kernel, "kernel")
+    sh, sw = (stride, stride) if isinstance(stride, (int, np.integer)) else tuple(stride)
+    kh, kw = kernel.shape
+    (pt, pb), (pl, pr) = resolve_padding(padding, x.shape, kernel.shape, (sh, sw))
+    expected = (
+        conv_output_size(x.shape[0], kh, sh, (pt, pb)),
+        conv_output_size(x.shape[1], kw, sw, (pl, pr)),
+    )
+    if out is None:
+        out = np.asarray(conv2d(x, kernel, stride=(sh, sw), padding=padding), dtype=np.float64) + bias
+    out = as_matrix(out, "out")
+    if out.shape != expected:
+        raise ValueError(
+            f"out must have the convolution's output shape {expected} "
+            f"(input {x.shape}, kernel {kernel.shape}, stride {stride}, padding {padding!r}); "
+            f"got {out.shape}"
+        )
+    if not (0 <= row < out.shape[0] and 0 <= col < out.shape[1]):
+        raise ValueError(f"row, col must index the {out.shape[0]}×{out.shape[1]} output; got ({row}, {col})")
+    return x, kernel, out, (sh, sw), ((pt, pb), (pl, pr))
+
+
+def _place_step(axes, xp, kernel, out, row, col, stride, bias) -> None:
+    """Put the red boxes of output position ``(row, col)`` in place and write its title and caption."""
+    ax_in, _, ax_out = axes
+    boxes = {p.get_gid(): p for ax in (ax_in, ax_out) for p in ax.patches if p.get_gid() in (_WINDOW_GID, _CELL_GID)}
+    if len(boxes) != 2:
+        raise ValueError("axes must be the three axes that plot_conv_step drew (input, kernel, output)")
+    kh, kw = kernel.shape
+    r0, c0 = row * stride[0], col * stride[1]
+    boxes[_WINDOW_GID].set_xy((c0 - 0.5, r0 - 0.5))
+    boxes[_CELL_GID].set_xy((col - 0.5, row - 0.5))
+    ax_out.set_title(f"output {out.shape[0]}×{out.shape[1]}\nout[{row}, {col}] = {format_number(out[row, col])}")
+    window = xp[r0:r0 + kh, c0:c0 + kw]  # (kh, kw)
+    total = float((window * kernel).sum()) + bias
+    text = _sum_of_products(window, kernel, total)
+    if bias:
+        text = text.replace(" = ", f" + bias {format_number(bias)} = ", 1) if kernel.size <= 9 else text
+    ax_in.figure.supxlabel(f"window at rows {r0}–{r0 + kh - 1}, columns {c0}–{c0 + kw - 1}: {text}",
+                           fontsize=9, family="monospace")
+
+
 def plot_conv_step(
     x,
     kernel,
@@ -161,30 +210,14 @@ def plot_conv_step(
 
     Returns:
         ndarray of the three axes. The sum of products is the figure's bottom label.
+        :func:`move_conv_step` moves the picture to another output position.
 
     Raises:
         ValueError: non-2-D inputs, ``out`` of the wrong shape, or ``row``/``col`` outside it.
     """
-    x = as_matrix(x, "x")
-    kernel = as_matrix(kernel, "kernel")
-    sh, sw = (stride, stride) if isinstance(stride, (int, np.integer)) else tuple(stride)
+    x, kernel, out, (sh, sw), ((pt, pb), (pl, pr)) = _conv_step_inputs(x, kernel, out, row, col, stride,
+                                                                       padding, bias)
     kh, kw = kernel.shape
-    (pt, pb), (pl, pr) = resolve_padding(padding, x.shape, kernel.shape, (sh, sw))
-    expected = (
-        conv_output_size(x.shape[0], kh, sh, (pt, pb)),
-        conv_output_size(x.shape[1], kw, sw, (pl, pr)),
-    )
-    if out is None:
-        out = np.asarray(conv2d(x, kernel, stride=(sh, sw), padding=padding), dtype=np.float64) + bias
-    out = as_matrix(out, "out")
-    if out.shape != expected:
-        raise ValueError(
-            f"out must have the convolution's output shape {expected} "
-            f"(input {x.shape}, kernel {kernel.shape}, stride {stride}, padding {padding!r}); "
-            f"got {out.shape}"
-        )
-    if not (0 <= row < out.shape[0] and 0 <= col < out.shape[1]):
-        raise ValueError(f"row, col must index the {out.shape[0]}×{out.shape[1]} output; got ({row}, {col})")
     if axes is None:
         hp, wp = x.shape[0] + pt + pb, x.shape[1] + pl + pr
         scale = 0.5 if max(hp, wp) <= _MAX_ANNOTATED else 6 / max(hp, wp)
@@ -209,18 +242,45 @@ def plot_conv_step(
                                       hatch="//", edgecolor="darkorange", linewidth=0))
             if len(texts) == xp.size:
                 texts[i * xp.shape[1] + j].set(color="black", zorder=3)
-    r0, c0 = row * sh, col * sw
-    ax_in.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), kw, kh, fill=False, edgecolor="red", linewidth=3))
+    ax_in.add_patch(Rectangle((-0.5, -0.5), kw, kh, fill=False, edgecolor="red", linewidth=3, gid=_WINDOW_GID))
     show_matrix(kernel, ax_k, title=f"kernel {kh}×{kw}", cmap=_DIVERGING)
-    show_matrix(out, ax_out, title=f"output {out.shape[0]}×{out.shape[1]}\n"
-                f"out[{row}, {col}] = {format_number(out[row, col])}")
-    ax_out.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=3))
+    show_matrix(out, ax_out)
+    ax_out.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", linewidth=3, gid=_CELL_GID))
+    _place_step(axes, xp, kernel, out, row, col, (sh, sw), bias)
+    return np.asarray(axes)
 
-    window = xp[r0:r0 + kh, c0:c0 + kw]  # (kh, kw)
-    total = float((window * kernel).sum()) + bias
-    text = _sum_of_products(window, kernel, total)
-    if bias:
-        text = text.replace(" = ", f" + bias {format_number(bias)} = ", 1) if kernel.size <= 9 else text
-    ax_in.figure.supxlabel(f"window at rows {r0}–{r0 + kh - 1}, columns {c0}–{c0 + kw - 1}: {text}",
-                           fontsize=9, family="monospace")
+
+def move_conv_step(
+    axes: Sequence[Axes],
+    x,
+    kernel,
+    out=None,
+    row: int = 0,
+    col: int = 0,
+    stride: int | tuple[int, int] = 1,
+    padding: PaddingArg = 0,
+    *,
+    bias: float = 0.0,
+) -> np.ndarray:
+    """Move a picture drawn by :func:`plot_conv_step` to another output position ``(row, col)``.
+
+    The arguments are those :func:`plot_conv_step` drew with, but for ``row`` and ``col``. Only the
+    window, the output cell, the output's title and the caption change: drawing the figure again
+    does not rebuild the matrices, which is what makes an explorer's steps quick.
+
+    Returns:
+        ndarray of the three axes.
+
+    Raises:
+        ValueError: as :func:`plot_conv_step`, or ``axes`` that it did not draw.
+    """
+    x, kernel, out, (sh, sw), ((pt, pb), (pl, pr)) = _conv_step_inputs(x, kernel, out, row, col, stride,
+                                                                       padding, bias)
+    if len(axes) != 3:
+        raise ValueError(f"axes must hold three axes (input, kernel, output); got {len(axes)}")
+    xp = np.pad(x, ((pt, pb), (pl, pr)))
+    if axes[0].images and axes[0].images[0].get_array().shape != xp.shape:
+        raise ValueError(f"axes show a {axes[0].images[0].get_array().shape} padded input, not this one "
+                         f"{xp.shape}: draw the new settings with plot_conv_step")
+    _place_step(axes, xp, kernel, out, row, col, (sh, sw), bias)
     return np.asarray(axes)

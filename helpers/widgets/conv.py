@@ -2,7 +2,9 @@
 
 :func:`conv_explorer` slides a kernel over an image: choose a preset kernel (or type one), the
 stride and the padding, and step the window over the output positions. Every number it shows
-comes from :func:`helpers.scratch.conv.conv2d`; the picture is drawn by :func:`helpers.figures.matrices.plot_conv_step`.
+comes from :func:`helpers.scratch.conv.conv2d`; the picture is drawn by :func:`helpers.figures.matrices.plot_conv_step`
+when the settings change, and a step to another position only moves its window
+(:func:`helpers.figures.matrices.move_conv_step`), which keeps the Play button's steps quick.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel
 from helpers.scratch.conv import conv2d
-from helpers.figures.matrices import plot_conv_step
+from helpers.figures.matrices import move_conv_step, plot_conv_step
 
 __all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer", "picture_layout"]
 
@@ -77,6 +79,7 @@ class ConvExplorer(widgets.VBox):
         self.dpi = dpi
         self.output_map = None  # ndarray[H_out, W_out] of the current settings
         self.current_kernel = None  # ndarray[kh, kw]
+        self._axes = None  # the picture's three axes for the current settings (None: draw anew)
         names = list(KERNELS) + [CUSTOM]
         self.kernel_name = widgets.Dropdown(options=names, value=kernel, description="kernel",
                                             style=_LABEL, layout=_control("260px"))
@@ -131,6 +134,7 @@ class ConvExplorer(widgets.VBox):
             return
         self.current_kernel = kernel
         self.output_map = np.asarray(out, dtype=np.float64)  # (H_out, W_out)
+        self._axes = None
         last = self.output_map.size - 1
         old = self.position.value
         self.position.max = self.play.max = last  # may clamp position (and fire _redraw)
@@ -142,15 +146,19 @@ class ConvExplorer(widgets.VBox):
         if self.output_map is None:
             return
         row, col = self.row_col
-        fig = Figure(figsize=_FIGSIZE, dpi=self.dpi, layout="constrained")
-        FigureCanvasAgg(fig)
-        kh, kw = self.current_kernel.shape
-        axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
-                                                max(self.output_map.shape[1], 3)])
-        plot_conv_step(self.image, self.current_kernel, self.output_map, row, col,
-                       self.stride.value, self.padding.value, axes=axes)
+        args = (self.image, self.current_kernel, self.output_map, row, col, self.stride.value, self.padding.value)
+        if self._axes is None:  # new settings: lay out a new figure
+            fig = Figure(figsize=_FIGSIZE, dpi=self.dpi, layout="constrained")
+            FigureCanvasAgg(fig)
+            kh, kw = self.current_kernel.shape
+            axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
+                                                    max(self.output_map.shape[1], 3)])
+            self._axes = plot_conv_step(*args, axes=axes)
+        else:  # another position: move the window in the figure already laid out
+            fig = move_conv_step(self._axes, *args)[0].figure
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
+        fig.set_layout_engine("none")  # keep the layout computed for the first step for the next ones
         self.picture.value = buffer.getvalue()
         h_out, w_out = self.output_map.shape
         self.message.value = (

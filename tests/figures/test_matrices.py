@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from helpers.figures.matrices import format_number, plot_conv_step, show_matrix
+from helpers.figures.matrices import format_number, move_conv_step, plot_conv_step, show_matrix
 from helpers.scratch.conv import conv2d  # noqa: E402
 from helpers.scratch.kernels import KERNELS  # noqa: E402
 
@@ -153,3 +153,38 @@ def test_plot_conv_step_rejects_bad_input():
     fig, axs = plt.subplots(1, 2)
     with pytest.raises(ValueError, match="three axes"):
         plot_conv_step(X5, k, axes=axs)
+
+
+def _step_state(axes):
+    """What a convolution step shows that moves with the position."""
+    (window,), (cell,) = _red_boxes(axes[0]), _red_boxes(axes[2])
+    return (window.get_xy(), window.get_width(), window.get_height(), cell.get_xy(), axes[2].get_title(),
+            axes[0].figure.get_supxlabel())
+
+
+@pytest.mark.parametrize("stride,padding,bias", [(1, 0, 0.0), (2, 1, 2.0), ((1, 2), "full", 0.0)])
+def test_move_conv_step_shows_what_a_new_picture_of_that_position_shows(stride, padding, bias):
+    kernel = KERNELS["vertical edge"]
+    out = conv2d(X5, kernel, stride=stride, padding=padding, bias=bias)
+    moved = plot_conv_step(X5, kernel, out, 0, 0, stride, padding, bias=bias)
+    artists = len(moved[0].patches), len(moved[0].texts), len(moved[2].texts)
+    for row, col in [(out.shape[0] - 1, out.shape[1] - 1), (0, out.shape[1] - 1), (out.shape[0] // 2, 0)]:
+        assert list(move_conv_step(moved, X5, kernel, out, row, col, stride, padding, bias=bias)) == list(moved)
+        fresh = plot_conv_step(X5, kernel, out, row, col, stride, padding, bias=bias)
+        assert _step_state(moved) == _step_state(fresh)
+        plt.close(fresh[0].figure)
+    assert (len(moved[0].patches), len(moved[0].texts), len(moved[2].texts)) == artists  # nothing added
+
+
+def test_move_conv_step_rejects_other_axes_positions_and_settings():
+    kernel = KERNELS["sharpen"]
+    axes = plot_conv_step(X5, kernel, padding=1)
+    with pytest.raises(ValueError, match="row, col must index the 5×5 output"):
+        move_conv_step(axes, X5, kernel, None, 5, 0, 1, 1)
+    with pytest.raises(ValueError, match="draw the new settings with plot_conv_step"):
+        move_conv_step(axes, X5, kernel, None, 0, 0, 1, "full")
+    _, plain = plt.subplots(1, 3)
+    for ax, matrix in zip(plain, (X5, kernel, X5)):
+        show_matrix(matrix, ax)
+    with pytest.raises(ValueError, match="that plot_conv_step drew"):
+        move_conv_step(plain, X5, kernel, None, 0, 0)

@@ -185,3 +185,20 @@ def test_conv_explorer_layout():
     e.padding.value = "full"
     e.position.value = 10
     check_picture(e.picture)  # the picture keeps its size whatever the settings
+
+
+def test_a_step_moves_the_window_and_new_settings_draw_a_new_picture(monkeypatch):
+    drawn = []
+    real = widgets_module.plot_conv_step
+    monkeypatch.setattr(widgets_module, "plot_conv_step", lambda *a, **k: drawn.append(a[3:5]) or real(*a, **k))
+    e = conv_explorer(padding="same")
+    pictures = {bytes(e.picture.value)}
+    for position in (1, 2, 12):
+        e.position.value = position
+        pictures.add(bytes(e.picture.value))
+    assert drawn == [(0, 0)] and len(pictures) == 4  # one figure, four pictures
+    assert png_size(bytes(e.picture.value)) == (880, 304)
+    e.stride.value = 2  # a 3x3 output: the position is clamped to 8, in a new figure
+    assert drawn == [(0, 0), (2, 2)]
+    e.position.value = 4
+    assert drawn == [(0, 0), (2, 2)] and "out[1, 1]" in e.message.value
