@@ -57,7 +57,11 @@ def step_throughput(
             ``fit(..., amp=True)`` uses, :func:`helpers.training.devices.mixed_dtype` (on CUDA
             bfloat16 where the GPU computes it natively, else float16; bfloat16 elsewhere).
         device: default :func:`helpers.training.devices.pick_device`.
-        seconds: how long to time, after ``warmup`` untimed steps.
+        seconds: how long to time, after the untimed warm-up steps.
+        warmup: untimed steps first (the first ones pay one-off costs: memory, kernels chosen);
+            fewer when they have already taken ``seconds``, so that a short measurement
+            of a slow step (bfloat16 on a CPU that only emulates it takes seconds a step) does not
+            pay for it ``warmup`` times over.
 
     Returns:
         images per second (float).
@@ -66,6 +70,8 @@ def step_throughput(
         raise ValueError(f"input_shape must be (C, H, W) with positive sizes; got {input_shape!r}")
     if batch_size < 1 or seconds <= 0:
         raise ValueError(f"batch_size must be >= 1 and seconds > 0; got {batch_size}, {seconds}")
+    if warmup < 0:
+        raise ValueError(f"warmup must be >= 0 steps; got {warmup}")
     device = torch.device(device) if device is not None else pick_device()
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = build().to(device).to(memory_format=fmt)
@@ -82,8 +88,12 @@ def step_throughput(
         loss.backward()
         opt.step()
 
+    started = time.perf_counter()
     for _ in range(warmup):
         step()
+        _sync(device)
+        if time.perf_counter() - started >= seconds:
+            break
     _sync(device)
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:

@@ -87,3 +87,31 @@ def test_pipeline_seconds_walks_a_loader_and_a_tensor(tmp_path):
     assert pipeline_seconds(images, batch_size=5, augment=(), limit=6) > 0
     with pytest.raises(TypeError, match="source must be a DataLoader"):
         pipeline_seconds(images.float())
+
+
+class _Slow(torch.nn.Module):
+    """A model whose forward pass takes ``delay`` seconds; counts its calls."""
+
+    def __init__(self, delay: float, calls: list):
+        super().__init__()
+        self.linear, self.delay, self.calls = torch.nn.Linear(4, 10), delay, calls
+
+    def forward(self, x):
+        import time
+        self.calls.append(1)
+        time.sleep(self.delay)
+        return self.linear(x.flatten(1))
+
+
+def test_step_throughput_warms_up_for_at_most_its_seconds():
+    fast, slow = [], []
+    step_throughput(lambda: _Slow(0.0, fast), (1, 2, 2), 4, seconds=0.5, warmup=3)
+    assert len(fast) > 3 + 1  # three warm-up steps, then at least a few timed ones
+    rate = step_throughput(lambda: _Slow(0.3, slow), (1, 2, 2), 4, seconds=0.2, warmup=3)
+    assert len(slow) == 2  # one warm-up step took longer than the 0.2 s: then one timed step
+    assert rate == pytest.approx(4 / 0.3, rel=0.3)
+    none = []
+    step_throughput(lambda: _Slow(0.3, none), (1, 2, 2), 4, seconds=0.2, warmup=0)
+    assert len(none) == 1
+    with pytest.raises(ValueError, match="warmup must be >= 0"):
+        step_throughput(LeNet5, (1, 28, 28), 4, warmup=-1)
