@@ -203,7 +203,10 @@ _FACTS = """
 import json, os, signal, sys, threading
 unseen = sorted(m for m in ("torchvision", "matplotlib.pyplot", "helpers") if m in sys.modules)
 import numpy, torch
+env_before_optimizer = dict(os.environ)
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # a training notebook's first optimizer
 print(json.dumps({
+    "env_before_optimizer": {k: v for k, v in env_before_optimizer.items() if k not in ("JPY_SESSION_NAME",)},
     "unseen": unseen,
     "pid": os.getpid(), "ppid": os.getppid(), "leads_group": os.getpgid(0) == os.getpid(),
     "cwd_empty": os.listdir(".") == [], "cwd_parent": os.path.dirname(os.getcwd()),
@@ -245,7 +248,9 @@ def _facts(runtime, env=None):
 @needs_git
 def test_a_forked_kernel_is_a_started_one_but_for_its_process(colab_runtime):
     """The same folder, environment, paths, signal handlers and threads as a kernel started from
-    scratch (the zygote stopped); a process of its own, leading its own group; its own random state."""
+    scratch (the zygote stopped); a process of its own, leading its own group; its own random state.
+    One variable comes early: TORCHINDUCTOR_CACHE_DIR, which a started kernel sets at its first
+    optimizer (torch._dynamo's import), to the same value."""
     assert colab_runtime.zygote is not None, "the tests' runtime should have a kernel zygote"
     launcher, forked = _facts(colab_runtime)
     _, forked_again = _facts(colab_runtime)
@@ -259,6 +264,12 @@ def test_a_forked_kernel_is_a_started_one_but_for_its_process(colab_runtime):
     assert forked["random"] != forked_again["random"]
     for fact in ("pid", "ppid", "random"):
         del forked[fact], plain[fact]
+    # torch._dynamo, preloaded, records its cache folder in the environment: a started kernel has
+    # the same variable, with the same value, from its first optimizer on
+    early = forked.pop("env_before_optimizer")
+    late = plain.pop("env_before_optimizer")
+    assert early == {**late, "TORCHINDUCTOR_CACHE_DIR": plain["env"]["TORCHINDUCTOR_CACHE_DIR"]}
+    assert "TORCHINDUCTOR_CACHE_DIR" not in late
     differ = {k: (forked["env"].get(k), plain["env"].get(k)) for k in set(forked["env"]) | set(plain["env"])
               if forked["env"].get(k) != plain["env"].get(k)}
     assert not differ, differ

@@ -54,11 +54,14 @@ KERNEL_NAME = "cnn-book-colab"
 # What the kernel zygote imports before it forks kernels: the kernel itself and the libraries nearly
 # every notebook imports in its first code cells (all but chapter 10 and exercise/solution 05 import
 # torch themselves, chapter 10 through helpers; chapter 05's pair is NumPy only, and matplotlib is
-# not in every notebook either). Importing them changes nothing a notebook sees but their presence in
-# sys.modules before it imports them; torchvision is left out: it pulls in torch._dynamo, which sets
-# TORCHINDUCTOR_CACHE_DIR, and most notebooks never import it (tests/tools/test_colab_setup.py
-# compares forked and started kernels).
-PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "matplotlib")
+# not in every notebook either), and torch._dynamo, which a notebook's first optimizer imports
+# (torch.optim.Optimizer.__init__ does; 1.4 s of CPU here): every notebook that trains. Importing
+# them changes nothing a notebook sees but their presence in sys.modules before it imports them,
+# and one variable: torch._dynamo records its cache folder in TORCHINDUCTOR_CACHE_DIR, so a forked
+# kernel has from its start what a started one has from its first optimizer on, with the same value
+# (tests/tools/test_colab_setup.py compares forked and started kernels). torchvision is left out
+# (most notebooks never import it).
+PRELOAD = ("ipykernel.kernelapp", "numpy", "torch", "torch._dynamo", "matplotlib")
 
 __all__ = ["KERNEL_NAME", "PRELOAD", "ColabRuntime", "snapshot", "build"]
 
@@ -152,8 +155,8 @@ for _name in sys.argv[3:]:
         __import__(_name)
     except Exception:
         pass
-# what importing them set in the environment (none of PRELOAD does today; torchvision would set
-# TORCHINDUCTOR_CACHE_DIR): a kernel that imported them itself would have it too
+# what importing them set in the environment (torch._dynamo sets TORCHINDUCTOR_CACHE_DIR): a
+# kernel that imported them itself would have it too
 _SET = {k: v for k, v in os.environ.items() if _BEFORE.get(k) != v}
 # Variables read when the preloaded libraries load (thread pools, paths, allocators): a kernel
 # whose own differ is not forked from here (the launcher then starts it itself).
