@@ -79,6 +79,7 @@ class ConvExplorer(widgets.VBox):
         self.dpi = dpi
         self.output_map = None  # ndarray[H_out, W_out] of the current settings
         self.current_kernel = None  # ndarray[kh, kw]
+        self.current_step = None  # (stride, padding) that made output_map
         self._axes = None  # the picture's three axes for the current settings (None: draw anew)
         names = list(KERNELS) + [CUSTOM]
         self.kernel_name = widgets.Dropdown(options=names, value=kernel, description="kernel",
@@ -133,6 +134,7 @@ class ConvExplorer(widgets.VBox):
             self.message.value = f"<b style='color:#b00'>cannot convolve: {exc}</b>"
             return
         self.current_kernel = kernel
+        self.current_step = (self.stride.value, self.padding.value)
         self.output_map = np.asarray(out, dtype=np.float64)  # (H_out, W_out)
         self._axes = None
         last = self.output_map.size - 1
@@ -146,7 +148,8 @@ class ConvExplorer(widgets.VBox):
         if self.output_map is None:
             return
         row, col = self.row_col
-        args = (self.image, self.current_kernel, self.output_map, row, col, self.stride.value, self.padding.value)
+        # the last settings that convolved (after a bad kernel, the controls may show others)
+        args = (self.image, self.current_kernel, self.output_map, row, col, *self.current_step)
         if self._axes is None:  # new settings: lay out a new figure
             fig = Figure(figsize=_FIGSIZE, dpi=self.dpi, layout="constrained")
             FigureCanvasAgg(fig)

@@ -137,6 +137,13 @@ def test_custom_kernel_from_text_and_errors_keep_the_last_good_state():
     np.testing.assert_array_equal(e.output_map, good_map)
     assert bytes(e.picture.value) == good_picture
 
+    e.kernel_text.value = "; ".join(["1 1 1 1 1 1 1 1 1"] * 9)  # 9x9 kernel on a 5x5 image
+    assert "larger than the padded input" in e.message.value
+    e.padding.value = 1  # still too large: the last good picture stays, and stepping steps it
+    assert "larger than the padded input" in e.message.value and e.output_map.shape == (4, 4)
+    e.position.value = 15
+    assert "out[3, 3]" in e.message.value and bytes(e.picture.value) != good_picture
+    e.padding.value = 0
     e.kernel_text.value = "; ".join(["1 1 1 1 1 1 1"] * 7)  # 7x7 kernel on a 5x5 image
     assert "larger than the padded input" in e.message.value
     e.padding.value = "full"  # 6 zeros a side: now it fits
