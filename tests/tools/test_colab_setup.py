@@ -269,7 +269,9 @@ def test_a_forked_kernel_is_a_started_one_but_for_its_process(colab_runtime):
     early = forked.pop("env_before_optimizer")
     late = plain.pop("env_before_optimizer")
     assert early == {**late, "TORCHINDUCTOR_CACHE_DIR": plain["env"]["TORCHINDUCTOR_CACHE_DIR"]}
-    assert "TORCHINDUCTOR_CACHE_DIR" not in late
+    # (unless the process that launched the kernels had it already, e.g. a test worker whose own
+    # earlier tests made an optimizer: kernels inherit their launcher's environment)
+    assert ("TORCHINDUCTOR_CACHE_DIR" in late) == ("TORCHINDUCTOR_CACHE_DIR" in os.environ)
     differ = {k: (forked["env"].get(k), plain["env"].get(k)) for k in set(forked["env"]) | set(plain["env"])
               if forked["env"].get(k) != plain["env"].get(k)}
     assert not differ, differ
