@@ -33,6 +33,7 @@ The browser is Debian's Chromium driven by Playwright; without them the tests ar
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -85,6 +86,24 @@ def _build_book(out: Path) -> Path:
     return out / "_build" / "html"
 
 
+def _shared_build(tmp_path_factory) -> Path:
+    """The book built once for the whole test session: the first test worker that needs it builds
+    it while the others wait, then they all serve that build (the browser walks of this file and
+    the explorer pages of test_explorer_page.py often run in different workers). A build that
+    failed is not reused: the next worker builds again, and fails the same way."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, shared by its workers
+    out, done = root / "shared-book", root / "shared-book.built"
+    with open(root / "shared-book.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            html = _build_book(out)
+            done.write_text(str(html), encoding="utf-8")
+    return Path(done.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """(base URL of the served book, the html folder)."""
@@ -92,7 +111,7 @@ def site(tmp_path_factory):
     if missing:
         pytest.skip(f"Browser test skipped: {missing}. {HOW_TO_ENABLE}")
     existing = os.environ.get("CNN_BOOK_HTML")
-    html = Path(existing).resolve() if existing else _build_book(tmp_path_factory.mktemp("book"))
+    html = Path(existing).resolve() if existing else _shared_build(tmp_path_factory)
     assert (html / "index.html").exists(), f"no book in {html}"
     with serve(html) as base:
         yield base, html
