@@ -29,10 +29,12 @@ and that cell is exactly what made the shared install (checked below). Parallel 
 notebook kernels are single-threaded already.
 
 Each notebook still gets a kernel of its own, but it is *forked* from the runtime's kernel zygote
-(``ColabRuntime.start_zygote``; one per test worker), which has imported ipykernel, NumPy, PyTorch and
-matplotlib once: a kernel then costs about half the CPU it did (``benchmarks/kernel_start.py``).
+(``ColabRuntime.start_zygote``; one per test worker), which has imported ipykernel, NumPy, PyTorch
+(with ``torch._dynamo``, which a first optimizer imports) and matplotlib once: a training notebook's
+first cells then cost about a sixth of the CPU they did in a started kernel (``benchmarks/kernel_start.py``).
 The tests at the end of this file check that such a kernel is what a started one is -- its folder,
-environment, paths, signal handlers, threads and ipykernel settings -- but for its process, and
+environment (but for one variable, set early), paths, signal handlers, threads and ipykernel
+settings -- but for its process, and
 that it is interrupted, killed and exits as a started one does.
 
 The snapshot is of the working tree (tracked files and untracked ones that are not ignored), so
