@@ -128,3 +128,13 @@ def sides_table(sides: dict[str, list[tuple[float, float]]], cpu_heading: str,
     lines.append(f"ratio of medians ({ratio[0]} / {ratio[1]}): wall {slow[0] / fast[0]:.1f}x, "
                  f"CPU {slow[1] / fast[1]:.1f}x")
     return lines
+
+
+def print_sides(what: str, sides: dict[str, list[tuple[float, float]]], cpu_heading: str,
+                ratio: tuple[str, str]) -> None:
+    """Print ``what`` was timed, with the processor and its cores, then :func:`sides_table`."""
+    from booktools.book import cpu_model
+
+    print(f"{what}; {cpu_model() or platform.machine()}, {os.cpu_count()} cores")
+    for line in sides_table(sides, cpu_heading, ratio):
+        print(line)

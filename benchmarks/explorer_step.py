@@ -18,12 +18,9 @@ encoded, as a reader's browser receives it) and the ratio of the medians.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
-from booktools.book import cpu_model
-from common import sides_table
+from common import print_sides
 from helpers.widgets.conv import conv_explorer
 
 
@@ -59,10 +56,8 @@ def main() -> None:
             sides[name].append(timed(step))
             if bytes(explorer.picture.value) == before:
                 raise SystemExit(f"a {name!r} step drew no new picture: nothing was timed")
-    print(f"chapter 02's convolution explorer, one step (PNG included); {args.repeats} steps per side, "
-          f"alternating; {cpu_model() or platform.machine()}, {os.cpu_count()} cores")
-    for line in sides_table(sides, "CPU s", ("new picture", "moved window")):
-        print(line)
+    print_sides(f"chapter 02's convolution explorer, one step (PNG included); {args.repeats} steps per side, "
+                "alternating", sides, "CPU s", ("new picture", "moved window"))
 
 
 if __name__ == "__main__":

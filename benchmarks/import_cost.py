@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 
-from booktools.book import cpu_model
-from common import sides_table
+from common import print_sides
 
 STACK = "import torch, torchvision, numpy, matplotlib.pyplot, ipykernel.kernelapp"
 
@@ -58,10 +56,8 @@ def main() -> None:
         for _ in range(args.repeats):
             for name, env in envs.items():
                 sides[name].append(one(env))
-    print(f"{STACK!r} in a fresh Python, {args.repeats} runs per side, alternating; "
-          f"{cpu_model() or platform.machine()}, {os.cpu_count()} cores")
-    for line in sides_table(sides, "CPU s", ("from source", "compiled")):
-        print(line)
+    print_sides(f"{STACK!r} in a fresh Python, {args.repeats} runs per side, alternating", sides, "CPU s",
+                ("from source", "compiled"))
 
 if __name__ == "__main__":
     main()

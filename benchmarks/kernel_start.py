@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -34,8 +33,8 @@ from pathlib import Path
 
 import nbformat
 
-from common import sides_table
-from booktools.book import book_setup_cell, cpu_model
+from common import print_sides, sides_table
+from booktools.book import book_setup_cell
 from booktools.colab import build, PRELOAD
 
 # A training notebook's first cells: the set-up cell, its imports, its first optimizer (which
@@ -87,10 +86,8 @@ def main() -> None:
             sides["started"].append(one(runtime))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"a Colab-like kernel: start, the set-up cell, {FIRST_CELLS[1]!r}, shut down; {args.repeats} runs per "
-          f"side, alternating; {cpu_model() or platform.machine()}, {os.cpu_count()} cores")
-    for line in sides_table({**sides, "zygote's own start": zygote}, "CPU core-s", ("started", "forked")):
-        print(line)
+    print_sides(f"a Colab-like kernel: start, the set-up cell, {FIRST_CELLS[1]!r}, shut down; {args.repeats} runs "
+                "per side, alternating", {**sides, "zygote's own start": zygote}, "CPU core-s", ("started", "forked"))
     print(sides_table(sides, "CPU core-s", ("forked, no torch._dynamo", "forked"))[-1])
 
 if __name__ == "__main__":

@@ -138,7 +138,8 @@ _WINDOW_GID, _CELL_GID = "conv-step-window", "conv-step-cell"
 
 
 def _conv_step_inputs(x, kernel, out, row, col, stride, padding, bias):
-    """Checked inputs of a convolution step: ``(x, kernel, out, (sh, sw), ((pt, pb), (pl, pr)))``."""
+    """Checked inputs of a convolution step: ``(x, xp, kernel, out, (sh, sw), ((pt, pb), (pl, pr)))``,
+    ``xp`` the padded input."""
     x = as_matrix(x, "x")
     kernel = as_matrix(kernel, "kernel")
     sh, sw = (stride, stride) if isinstance(stride, (int, np.integer)) else tuple(stride)
@@ -159,7 +160,8 @@ def _conv_step_inputs(x, kernel, out, row, col, stride, padding, bias):
         )
     if not (0 <= row < out.shape[0] and 0 <= col < out.shape[1]):
         raise ValueError(f"row, col must index the {out.shape[0]}×{out.shape[1]} output; got ({row}, {col})")
-    return x, kernel, out, (sh, sw), ((pt, pb), (pl, pr))
+    xp = np.pad(x, ((pt, pb), (pl, pr)))  # (H + pt + pb, W + pl + pr)
+    return x, xp, kernel, out, (sh, sw), ((pt, pb), (pl, pr))
 
 
 def _place_step(axes, xp, kernel, out, row, col, stride, bias) -> None:
@@ -215,8 +217,8 @@ def plot_conv_step(
     Raises:
         ValueError: non-2-D inputs, ``out`` of the wrong shape, or ``row``/``col`` outside it.
     """
-    x, kernel, out, (sh, sw), ((pt, pb), (pl, pr)) = _conv_step_inputs(x, kernel, out, row, col, stride,
-                                                                       padding, bias)
+    x, xp, kernel, out, (sh, sw), ((pt, pb), (pl, pr)) = _conv_step_inputs(x, kernel, out, row, col, stride,
+                                                                           padding, bias)
     kh, kw = kernel.shape
     if axes is None:
         hp, wp = x.shape[0] + pt + pb, x.shape[1] + pl + pr
@@ -228,7 +230,6 @@ def plot_conv_step(
         raise ValueError(f"axes must hold three axes (input, kernel, output); got {len(axes)}")
     ax_in, ax_k, ax_out = axes
 
-    xp = np.pad(x, ((pt, pb), (pl, pr)))  # (H + pt + pb, W + pl + pr)
     pad_note = f", padding {(pt, pb), (pl, pr)}" if pt or pb or pl or pr else ""
     show_matrix(xp, ax_in, cmap="gray", title=f"input {x.shape[0]}×{x.shape[1]}{pad_note}",
                 xlabel="column (padded)" if pad_note else "column",
@@ -274,13 +275,11 @@ def move_conv_step(
     Raises:
         ValueError: as :func:`plot_conv_step`, or ``axes`` that it did not draw.
     """
-    x, kernel, out, (sh, sw), ((pt, pb), (pl, pr)) = _conv_step_inputs(x, kernel, out, row, col, stride,
-                                                                       padding, bias)
+    _, xp, kernel, out, stride, _ = _conv_step_inputs(x, kernel, out, row, col, stride, padding, bias)
     if len(axes) != 3:
         raise ValueError(f"axes must hold three axes (input, kernel, output); got {len(axes)}")
-    xp = np.pad(x, ((pt, pb), (pl, pr)))
     if axes[0].images and axes[0].images[0].get_array().shape != xp.shape:
         raise ValueError(f"axes show a {axes[0].images[0].get_array().shape} padded input, not this one "
                          f"{xp.shape}: draw the new settings with plot_conv_step")
-    _place_step(axes, xp, kernel, out, row, col, (sh, sw), bias)
+    _place_step(axes, xp, kernel, out, row, col, stride, bias)
     return np.asarray(axes)

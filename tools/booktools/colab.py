@@ -55,8 +55,8 @@ KERNEL_NAME = "cnn-book-colab"
 # every notebook imports in its first code cells (all but chapter 10 and exercise/solution 05 import
 # torch themselves, chapter 10 through helpers; chapter 05's pair is NumPy only, and matplotlib is
 # not in every notebook either), and torch._dynamo, which a notebook's first optimizer imports
-# (torch.optim.Optimizer.__init__ does; 1.4 s of CPU here): every notebook that trains. Importing
-# them changes nothing a notebook sees but their presence in sys.modules before it imports them,
+# (torch.optim.Optimizer.__init__ does; benchmarks/kernel_start.py times it): every notebook that
+# trains. Importing them changes nothing a notebook sees but their presence in sys.modules before it imports them,
 # and one variable: torch._dynamo records its cache folder in TORCHINDUCTOR_CACHE_DIR, so a forked
 # kernel has from its start what a started one has from its first optimizer on, with the same value
 # (tests/tools/test_colab_setup.py compares forked and started kernels). torchvision is left out
