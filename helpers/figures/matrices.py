@@ -18,7 +18,8 @@ from helpers.scratch.shapes import conv_output_size, PaddingArg, resolve_padding
 from helpers.figures.metrics import plot_confusion, plot_per_class, plot_roc, show_confused_pairs  # noqa: E402,F401
 from helpers.figures.interpret import (as_rgb, overlay, plot_randomization, show_attributions, show_rgb_filters)  # noqa: E402,F401
 
-__all__ = ["format_number", "show_matrix", "plot_conv_step", "move_conv_step", "as_matrix", "color_limits", "new_axes"]
+__all__ = ["format_number", "show_matrix", "plot_conv_step", "move_conv_step", "conv_step_artists", "as_matrix",
+           "color_limits", "new_axes"]
 
 
 _DIVERGING = "RdBu_r"
@@ -133,8 +134,9 @@ def _sum_of_products(window: np.ndarray, kernel: np.ndarray, total: float) -> st
     return " + ".join(terms) + f" = {format_number(total)}"
 
 
-# The two red boxes that a step moves: the window on the input and the output cell it makes.
-_WINDOW_GID, _CELL_GID = "conv-step-window", "conv-step-cell"
+# The two red boxes that a step moves: the window on the input and the output cell it makes; and
+# the caption under the figure (the sum of products) that a step rewrites.
+_WINDOW_GID, _CELL_GID, _CAPTION_GID = "conv-step-window", "conv-step-cell", "conv-step-caption"
 
 
 def _conv_step_inputs(x, kernel, out, row, col, stride, padding, bias):
@@ -181,7 +183,7 @@ def _place_step(axes, xp, kernel, out, row, col, stride, bias) -> None:
     if bias:
         text = text.replace(" = ", f" + bias {format_number(bias)} = ", 1) if kernel.size <= 9 else text
     ax_in.figure.supxlabel(f"window at rows {r0}–{r0 + kh - 1}, columns {c0}–{c0 + kw - 1}: {text}",
-                           fontsize=9, family="monospace")
+                           fontsize=9, family="monospace", gid=_CAPTION_GID)
 
 
 def plot_conv_step(
@@ -249,6 +251,25 @@ def plot_conv_step(
     ax_out.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="red", linewidth=3, gid=_CELL_GID))
     _place_step(axes, xp, kernel, out, row, col, (sh, sw), bias)
     return np.asarray(axes)
+
+
+def conv_step_artists(axes: Sequence[Axes]) -> list:
+    """The artists of a picture drawn by :func:`plot_conv_step` that :func:`move_conv_step` changes:
+    the window on the input, the output cell, the output's title and the caption (the sum of
+    products). Everything else stays as it was drawn, which lets a caller redraw only these four
+    (blitting, as ``helpers.widgets.conv`` does for its steps).
+
+    Raises:
+        ValueError: ``axes`` that :func:`plot_conv_step` did not draw.
+    """
+    if len(axes) != 3:
+        raise ValueError(f"axes must hold three axes (input, kernel, output); got {len(axes)}")
+    ax_in, _, ax_out = axes
+    boxes = {p.get_gid(): p for ax in (ax_in, ax_out) for p in ax.patches if p.get_gid() in (_WINDOW_GID, _CELL_GID)}
+    captions = [t for t in ax_in.figure.texts if t.get_gid() == _CAPTION_GID]
+    if len(boxes) != 2 or len(captions) != 1:
+        raise ValueError("axes must be the three axes that plot_conv_step drew (input, kernel, output)")
+    return [boxes[_WINDOW_GID], boxes[_CELL_GID], ax_out.title, captions[0]]
 
 
 def move_conv_step(

@@ -188,3 +188,20 @@ def test_move_conv_step_rejects_other_axes_positions_and_settings():
         show_matrix(matrix, ax)
     with pytest.raises(ValueError, match="that plot_conv_step drew"):
         move_conv_step(plain, X5, kernel, None, 0, 0)
+
+
+def test_conv_step_artists_are_what_a_step_changes():
+    from helpers.figures.matrices import conv_step_artists
+
+    kernel = np.ones((3, 3))
+    axes = plot_conv_step(X5, kernel, None, 0, 0, 1, 1)
+    window, cell, title, caption = conv_step_artists(axes)
+    before = (window.get_xy(), cell.get_xy(), title.get_text(), caption.get_text())
+    move_conv_step(axes, X5, kernel, None, 2, 3, 1, 1)
+    after = (window.get_xy(), cell.get_xy(), title.get_text(), caption.get_text())
+    assert all(b != a for b, a in zip(before, after, strict=True))
+    assert after[1] == (2.5, 1.5) and "out[2, 3]" in after[2] and "rows 2–4, columns 3–5" in after[3]
+    with pytest.raises(ValueError, match="three axes that plot_conv_step drew"):
+        conv_step_artists(plt.subplots(1, 3)[1])
+    with pytest.raises(ValueError, match="three axes"):
+        conv_step_artists(axes[:2])

@@ -194,6 +194,67 @@ def test_conv_explorer_layout():
     check_picture(e.picture)  # the picture keeps its size whatever the settings
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+    import io
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)  # (H, W, 3)
+
+
+def _saved_pixels(fig) -> np.ndarray:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return _pixels(buffer.getvalue())
+
+
+@pytest.mark.parametrize("padding, stride", [(0, 1), ("same", 1), ("full", 2), (2, 3)])
+def test_a_blitted_step_is_the_full_drawing_but_where_the_red_boxes_cross_it(padding, stride):
+    """A step draws only what moved over the still rest of the figure; drawn whole instead (the
+    same figure, every artist in its place), the picture differs only in the few pixels where the
+    red boxes cross the numbers and spines (drawn over them instead of under them)."""
+    from helpers.figures.matrices import conv_step_artists
+
+    e = conv_explorer(padding=padding, stride=stride)
+    for position in (1, e.position.max, 2):
+        e.position.value = position
+        stepped = _pixels(bytes(e.picture.value))
+        fig = e._axes[0].figure
+        moving = conv_step_artists(e._axes)
+        for artist in moving:
+            artist.set_animated(False)
+        whole = _saved_pixels(fig)
+        for artist in moving:
+            artist.set_animated(True)
+        assert stepped.shape == whole.shape
+        differ = (stepped != whole).any(-1)
+        assert differ.mean() < 0.002, f"position {position}: {differ.sum()} of {differ.size} pixels differ"
+
+
+def test_steps_draw_the_still_figure_once_per_settings(monkeypatch):
+    """The whole figure is drawn for new settings (the first picture) and once more at the first
+    step after them (the still background); the steps after that draw no whole figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    draws = []
+    real = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self, *a, **k: draws.append(1) or real(self, *a, **k))
+    e = conv_explorer(padding="same")
+    new_picture = len(draws)  # savefig's draws of a laid-out figure (matplotlib's own)
+    assert new_picture >= 1
+    pictures = set()
+    for position in (1, 2, 3, 24):
+        e.position.value = position
+        pictures.add(bytes(e.picture.value))
+    assert len(draws) == new_picture + 1 and len(pictures) == 4
+    e.kernel_name.value = "Sobel x"  # new settings: a new figure, a new background at its first step
+    assert len(draws) == 2 * new_picture + 1
+    e.position.value = 5
+    e.position.value = 6
+    assert len(draws) == 2 * new_picture + 2
+
+
 def test_a_step_moves_the_window_and_new_settings_draw_a_new_picture(monkeypatch):
     drawn = []
     real = widgets_module.plot_conv_step
