@@ -30,7 +30,7 @@ from common import print_sides
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers.figures.matrices import move_conv_step, plot_conv_step
+from helpers.figures.convstep import move_conv_step, plot_conv_step
 from helpers.scratch.kernels import KERNELS
 from helpers.widgets.conv import _FIGSIZE, conv_explorer
 

@@ -35,8 +35,8 @@ rewrites this list and a test checks it):
 .. module-table-start
 
 * 01_why_not_mlp: checks, config, data.photos, models.mlp, scratch.pixels, scratch.shapes
-* 02_convolution: analysis.zoo, checks, config, data.photos, figures.images, figures.matrices,
-  scratch.conv, scratch.kernels, scratch.shapes, widgets.conv
+* 02_convolution: analysis.zoo, checks, config, data.photos, figures.convstep, figures.images,
+  figures.matrices, scratch.conv, scratch.kernels, scratch.shapes, widgets.conv
 * 03_layers: analysis.probes, analysis.spread, checks, config, data.photos, figures.layers,
   models.deep, scratch.activations, scratch.functional, scratch.kernels, scratch.losses,
   scratch.normalization, scratch.pool, scratch.shapes, widgets.activations

@@ -2,9 +2,9 @@
 
 :func:`conv_explorer` slides a kernel over an image: choose a preset kernel (or type one), the
 stride and the padding, and step the window over the output positions. Every number it shows
-comes from :func:`helpers.scratch.conv.conv2d`; the picture is drawn by :func:`helpers.figures.matrices.plot_conv_step`
+comes from :func:`helpers.scratch.conv.conv2d`; the picture is drawn by :func:`helpers.figures.convstep.plot_conv_step`
 when the settings change, and a step to another position only moves its window
-(:func:`helpers.figures.matrices.move_conv_step`) and redraws what moved over the still rest of
+(:func:`helpers.figures.convstep.move_conv_step`) and redraws what moved over the still rest of
 the picture (blitting), which keeps the Play button's steps quick.
 """
 
@@ -18,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel
 from helpers.scratch.conv import conv2d
-from helpers.figures.matrices import conv_step_artists, move_conv_step, plot_conv_step
+from helpers.figures.convstep import conv_step_artists, move_conv_step, plot_conv_step
 
 __all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer", "picture_layout"]
 

@@ -1,4 +1,4 @@
-"""helpers.figures.matrices: annotated matrices and one step of a convolution show the numbers they
+"""helpers.figures.matrices and helpers.figures.convstep: annotated matrices and one step of a convolution show the numbers they
 claim."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from helpers.figures.matrices import format_number, move_conv_step, plot_conv_step, show_matrix
+from helpers.figures.convstep import move_conv_step, plot_conv_step  # noqa: E402
+from helpers.figures.matrices import format_number, show_matrix  # noqa: E402
 from helpers.scratch.conv import conv2d  # noqa: E402
 from helpers.scratch.kernels import KERNELS  # noqa: E402
 
@@ -191,7 +192,7 @@ def test_move_conv_step_rejects_other_axes_positions_and_settings():
 
 
 def test_conv_step_artists_are_what_a_step_changes():
-    from helpers.figures.matrices import conv_step_artists
+    from helpers.figures.convstep import conv_step_artists
 
     kernel = np.ones((3, 3))
     axes = plot_conv_step(X5, kernel, None, 0, 0, 1, 1)

@@ -214,7 +214,7 @@ def test_a_blitted_step_is_the_full_drawing_but_where_the_red_boxes_cross_it(pad
     """A step draws only what moved over the still rest of the figure; drawn whole instead (the
     same figure, every artist in its place), the picture differs only in the few pixels where the
     red boxes cross the numbers and spines (drawn over them instead of under them)."""
-    from helpers.figures.matrices import conv_step_artists
+    from helpers.figures.convstep import conv_step_artists
 
     e = conv_explorer(padding=padding, stride=stride)
     for position in (1, e.position.max, 2):
