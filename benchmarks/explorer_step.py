@@ -1,23 +1,23 @@
-"""What a step of chapter 02's convolution explorer costs: a new picture, and a moved window redrawn whole
-against blitted.
+"""What a picture of chapter 02's convolution explorer costs: blitted, as the explorer draws it,
+against the whole figure saved, as it drew it before.
 
     .venv/bin/python benchmarks/explorer_step.py [--repeats 15]
 
-The explorer (``helpers.widgets.conv``) draws a new figure, laid out by matplotlib's constrained
-layout, when its settings change (kernel, stride, padding). When the position changes -- what its
-Play button does every 700 ms -- it moves the window in the figure it has and redraws only what
-moved over the still rest of the figure, drawn once at the first step after new settings
-(blitting). All sides run in one process on the chapter's 5x5 example with "same" padding,
-in turn, ``--repeats`` times each:
+The explorer (``helpers.widgets.conv``) lays out a new figure (matplotlib's constrained layout)
+when its settings change (kernel, stride, padding), and draws its still part -- everything but the
+window, the output cell, the output's title and the caption -- once; every picture pastes the still
+part back and draws those four over it (blitting). A step to another position -- what its Play
+button does every 700 ms -- only moves them. All sides run in one process on the chapter's 5x5
+example with "same" padding, in turn, ``--repeats`` times each (after one round that is not kept):
 
-* **new picture**: the explorer's kernel switches between two presets of the same size;
-* **first step after new settings**: the explorer's next step, which draws the still background;
-* **moved window, blitted**: the explorer's step after that (every later Play step);
-* **moved window, redrawn whole**: what the explorer did before, on a figure made as it makes
-  one: ``move_conv_step``, then ``savefig`` of the whole figure.
+* **new picture, blitted**: the explorer's kernel switches between two presets of the same size;
+* **new picture, saved whole**: what the explorer did before: a figure made as it makes one,
+  drawn by ``plot_conv_step``, then ``savefig``;
+* **moved window, blitted**: the explorer's position steps to the next output cell;
+* **moved window, saved whole**: what it did before: ``move_conv_step``, then ``savefig``.
 
-Prints each side's median and range of wall-clock and CPU seconds per step (the PNG encoded, as a
-reader's browser receives it) and the ratio of the two moved-window sides' medians.
+Prints each side's median and range of wall-clock and CPU seconds per picture (the PNG encoded,
+as a reader's browser receives it) and the ratios of the medians, saved whole / blitted.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import argparse
 import io
 import time
 
-from common import print_sides
+from common import print_sides, sides_table
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -50,48 +50,59 @@ def main() -> None:
     explorer = conv_explorer(padding="same")
     kernels = ("vertical edge", "horizontal edge")
     cells = explorer.position.max + 1
+    saved = {"kernel": 0, "position": 0, "png": b""}  # the previous way's state
 
-    # The previous way, on a figure made as the explorer makes one (same size, dpi, layout).
-    fig = Figure(figsize=_FIGSIZE, dpi=explorer.dpi, layout="constrained")
-    FigureCanvasAgg(fig)
-    kernel = KERNELS[kernels[0]]
-    axes = fig.subplots(1, 3, width_ratios=[explorer.image.shape[1] + 2, 3, max(explorer.output_map.shape[1], 3)])
-    redrawn = {"args": (explorer.image, kernel, explorer.output_map), "axes": plot_conv_step(
-        explorer.image, kernel, explorer.output_map, 0, 0, 1, "same", axes=axes), "position": 0, "png": b""}
-    fig.savefig(io.BytesIO(), format="png")
-    fig.set_layout_engine("none")
+    def figure_as_before(kernel):
+        fig = Figure(figsize=_FIGSIZE, dpi=explorer.dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, 3, width_ratios=[explorer.image.shape[1] + 2, 3, max(explorer.output_map.shape[1], 3)])
+        saved["axes"] = plot_conv_step(explorer.image, kernel, None, 0, 0, 1, "same", axes=axes)
+        return fig
+
+    def save(fig) -> None:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        saved["png"] = buffer.getvalue()
 
     def new_picture() -> None:  # the other preset
         explorer.kernel_name.value = kernels[1] if explorer.kernel_name.value == kernels[0] else kernels[0]
 
+    def new_picture_saved() -> None:
+        saved["kernel"] = 1 - saved["kernel"]
+        saved["position"] = 0
+        fig = figure_as_before(KERNELS[kernels[saved["kernel"]]])
+        save(fig)
+        fig.set_layout_engine("none")  # the layout kept for the steps, as the explorer did
+
     def step() -> None:  # the next output cell
         explorer.position.value = (explorer.position.value + 1) % cells
 
-    def redrawn_step() -> None:
-        redrawn["position"] = (redrawn["position"] + 1) % cells
-        row, col = divmod(redrawn["position"], explorer.output_map.shape[1])
-        move_conv_step(redrawn["axes"], *redrawn["args"], row, col, 1, "same")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        redrawn["png"] = buffer.getvalue()
+    def step_saved() -> None:
+        saved["position"] = (saved["position"] + 1) % cells
+        row, col = divmod(saved["position"], explorer.output_map.shape[1])
+        move_conv_step(saved["axes"], explorer.image, KERNELS[kernels[saved["kernel"]]], None, row, col, 1, "same")
+        save(saved["axes"][0].figure)
 
-    sides = {"new picture": [], "first step after new settings": [], "moved window, blitted": [],
-             "moved window, redrawn whole": []}
+    def explorer_png() -> bytes:
+        return explorer.picture.value
+
+    def saved_png() -> bytes:
+        return saved["png"]
+
+    plan = (("new picture, blitted", new_picture, explorer_png), ("new picture, saved whole", new_picture_saved, saved_png),
+            ("moved window, blitted", step, explorer_png), ("moved window, saved whole", step_saved, saved_png))
+    sides = {name: [] for name, _, _ in plan}
     for round_ in range(args.repeats + 1):  # round 0 warms every path up and is not kept
-        runs = []
-        for name, action, picture in (("new picture", new_picture, lambda: explorer.picture.value),
-                                      ("first step after new settings", step, lambda: explorer.picture.value),
-                                      ("moved window, blitted", step, lambda: explorer.picture.value),
-                                      ("moved window, redrawn whole", redrawn_step, lambda: redrawn["png"])):
+        for name, action, picture in plan:
             before = bytes(picture())
-            runs.append((name, timed(action)))
+            run = timed(action)
             if bytes(picture()) == before:
                 raise SystemExit(f"a {name!r} step drew no new picture: nothing was timed")
-        if round_:
-            for name, run in runs:
+            if round_:
                 sides[name].append(run)
-    print_sides(f"chapter 02's convolution explorer, one step (PNG included); {args.repeats} steps per side, "
-                "in turn", sides, "CPU s", ("moved window, redrawn whole", "moved window, blitted"))
+    print_sides(f"chapter 02's convolution explorer, one picture (PNG included); {args.repeats} per side, in turn",
+                sides, "CPU s", ("moved window, saved whole", "moved window, blitted"))
+    print(sides_table(sides, "CPU s", ("new picture, saved whole", "new picture, blitted"))[-1])
 
 
 if __name__ == "__main__":

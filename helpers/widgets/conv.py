@@ -4,8 +4,9 @@
 stride and the padding, and step the window over the output positions. Every number it shows
 comes from :func:`helpers.scratch.conv.conv2d`; the picture is drawn by :func:`helpers.figures.convstep.plot_conv_step`
 when the settings change, and a step to another position only moves its window
-(:func:`helpers.figures.convstep.move_conv_step`) and redraws what moved over the still rest of
-the picture (blitting), which keeps the Play button's steps quick.
+(:func:`helpers.figures.convstep.move_conv_step`). Every picture is the still part of the figure,
+drawn once per settings, with what a step moves drawn over it (blitting), which keeps the Play
+button's steps quick.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class ConvExplorer(widgets.VBox):
         self.current_kernel = None  # ndarray[kh, kw]
         self.current_step = None  # (stride, padding) that made output_map
         self._axes = None  # the picture's three axes for the current settings (None: draw anew)
-        self._background = None  # the still part of the picture (blitting), drawn at its first step
+        self._background = None  # the still part of the picture (blitting), drawn once per settings
         names = list(KERNELS) + [CUSTOM]
         self.kernel_name = widgets.Dropdown(options=names, value=kernel, description="kernel",
                                             style=_LABEL, layout=_control("260px"))
@@ -160,33 +161,30 @@ class ConvExplorer(widgets.VBox):
             axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
                                                     max(self.output_map.shape[1], 3)])
             self._axes = plot_conv_step(*args, axes=axes)
-            self._background = None  # the still part of this figure, drawn at its first step
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-            fig.set_layout_engine("none")  # keep the layout computed for the first step for the next ones
-            self.picture.value = buffer.getvalue()
+            fig.draw_without_rendering()  # the constrained layout, computed once ...
+            fig.set_layout_engine("none")  # ... and kept for every step of these settings
+            self._background = None
         else:  # another position: move the window in the figure already laid out
             move_conv_step(self._axes, *args)
-            self.picture.value = self._step_png()
+        self.picture.value = self._png()
         h_out, w_out = self.output_map.shape
         self.message.value = (
             f"output {h_out}×{w_out}; position {self.position.value} = (row {row}, col {col}): "
             f"out[{row}, {col}] = {self.output_map[row, col]:g}"
         )
 
-
-    def _step_png(self) -> bytes:
-        """The PNG of a step, blitted: the figure without what a step moves (window, output cell,
-        output title, caption) is drawn once, at the first step after new settings, and kept;
-        each step pastes it back, draws the four moved artists over it and encodes the canvas as
-        ``savefig`` does. The same picture as a full redraw, but for the red boxes being drawn
-        over the numbers they cross instead of under them."""
+    def _png(self) -> bytes:
+        """The picture, blitted: the figure without what a step moves (window, output cell, output
+        title, caption) is drawn once per settings and kept; each picture pastes it back, draws the
+        four over it and encodes the canvas as ``savefig`` does. The same picture as the whole
+        figure drawn at once, but for the red boxes lying over the numbers they cross instead of
+        under them."""
         fig = self._axes[0].figure
         canvas = fig.canvas
         moving = conv_step_artists(self._axes)
         if self._background is None:
             for artist in moving:
-                artist.set_animated(True)  # left out of canvas.draw(), drawn by each step
+                artist.set_animated(True)  # left out of canvas.draw(), drawn for each picture
             canvas.draw()
             self._background = canvas.copy_from_bbox(fig.bbox)
         canvas.restore_region(self._background)

@@ -211,13 +211,13 @@ def _saved_pixels(fig) -> np.ndarray:
 
 @pytest.mark.parametrize("padding, stride", [(0, 1), ("same", 1), ("full", 2), (2, 3)])
 def test_a_blitted_step_is_the_full_drawing_but_where_the_red_boxes_cross_it(padding, stride):
-    """A step draws only what moved over the still rest of the figure; drawn whole instead (the
-    same figure, every artist in its place), the picture differs only in the few pixels where the
-    red boxes cross the numbers and spines (drawn over them instead of under them)."""
+    """A picture is what moved drawn over the still rest of the figure; drawn whole instead (the
+    same figure, every artist in its place), it differs only in the few pixels where the red boxes
+    cross the numbers and spines (drawn over them instead of under them)."""
     from helpers.figures.convstep import conv_step_artists
 
     e = conv_explorer(padding=padding, stride=stride)
-    for position in (1, e.position.max, 2):
+    for position in (0, 1, e.position.max, 2):  # 0: the first picture of these settings
         e.position.value = position
         stepped = _pixels(bytes(e.picture.value))
         fig = e._axes[0].figure
@@ -232,27 +232,27 @@ def test_a_blitted_step_is_the_full_drawing_but_where_the_red_boxes_cross_it(pad
         assert differ.mean() < 0.002, f"position {position}: {differ.sum()} of {differ.size} pixels differ"
 
 
-def test_steps_draw_the_still_figure_once_per_settings(monkeypatch):
-    """The whole figure is drawn for new settings (the first picture) and once more at the first
-    step after them (the still background); the steps after that draw no whole figure."""
+def test_steps_draw_no_whole_figure(monkeypatch):
+    """New settings draw the whole figure (its layout, then its still part); a step after them
+    draws only what moved over the still part kept."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     draws = []
     real = FigureCanvasAgg.draw
     monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self, *a, **k: draws.append(1) or real(self, *a, **k))
     e = conv_explorer(padding="same")
-    new_picture = len(draws)  # savefig's draws of a laid-out figure (matplotlib's own)
-    assert new_picture >= 1
-    pictures = set()
+    per_settings = len(draws)
+    assert per_settings >= 1
+    pictures = {bytes(e.picture.value)}
     for position in (1, 2, 3, 24):
         e.position.value = position
         pictures.add(bytes(e.picture.value))
-    assert len(draws) == new_picture + 1 and len(pictures) == 4
-    e.kernel_name.value = "Sobel x"  # new settings: a new figure, a new background at its first step
-    assert len(draws) == 2 * new_picture + 1
+    assert len(draws) == per_settings and len(pictures) == 5
+    e.kernel_name.value = "Sobel x"  # new settings: a new figure, drawn whole once
+    assert len(draws) == 2 * per_settings
     e.position.value = 5
     e.position.value = 6
-    assert len(draws) == 2 * new_picture + 2
+    assert len(draws) == 2 * per_settings
 
 
 def test_a_step_moves_the_window_and_new_settings_draw_a_new_picture(monkeypatch):
