@@ -49,7 +49,7 @@ from helpers.training.inputs import AUGMENTATIONS
 from helpers.training.loop import fit_shard
 from helpers.training.processes import SetupError, Shard, backend_for, process_group
 
-__all__ = ["CHECKPOINT", "fit_distributed", "torchrun_command", "launch", "Launch", "main"]
+__all__ = ["CHECKPOINT", "fit_distributed", "torchrun_command", "launch", "Launch", "error_lines", "main"]
 
 
 #: the file the entry point saves in ``helpers.training.checkpoints.checkpoints_folder()`` by default
@@ -101,6 +101,23 @@ class Launch:
     histories: list[History]
 
 
+_CAUSES = ("Error", "Exception", "terminate called", "what():")
+
+
+def error_lines(output: str) -> list[str]:
+    """What a failed job's output says went wrong: the entry point's own error lines when it wrote
+    some; else the lines of the processes that name a cause (Python exceptions, C++ aborts such as
+    ``terminate called ...`` and ``what(): ...``), then torchrun's closing summary (the last 15
+    lines), each line once."""
+    lines = output.strip().splitlines()
+    ours = [ln for ln in lines if ln.startswith("helpers.training.distributed") and ": error: " in ln]
+    if ours:
+        return list(dict.fromkeys(ours))
+    summary = lines[-15:]
+    causes = [ln for ln in lines[:-15] if any(c in ln for c in _CAUSES)][-10:]
+    return list(dict.fromkeys(causes + summary))
+
+
 def launch(nproc: int, args: Sequence[str] = (), *, threads: int | None = None,
            timeout: float | None = 3600) -> Launch:
     """Run :func:`torchrun_command` on this machine, wait for it, and collect what it reports.
@@ -123,11 +140,8 @@ def launch(nproc: int, args: Sequence[str] = (), *, threads: int | None = None,
                               text=True, timeout=timeout)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
-            lines = (done.stdout + done.stderr).strip().splitlines()
-            said = [ln for ln in lines if ln.startswith("helpers.training.distributed") and ": error: " in ln] \
-                or lines[-15:]
             raise RuntimeError(f"torchrun with {nproc} process(es) failed (exit status {done.returncode}):\n"
-                               + "\n".join(dict.fromkeys(said)))
+                               + "\n".join(error_lines(done.stdout + done.stderr)))
         histories = [History(**json.loads((Path(folder) / f"rank{r}.json").read_text())) for r in range(nproc)]
     shown = " ".join(["torchrun", *command[3:7], *(str(a) if str(a) else "''" for a in args)])
     return Launch(shown, done.stdout, seconds, threads, histories)

@@ -159,3 +159,17 @@ def test_a_short_torchrun_job_checkpoints_once_and_every_rank_reports_the_same(t
                                                                       h1.val_acc)
     assert metadata["val_accuracy"] == h0.val_acc[-1]
     assert torchrun_command(2)[-3:] == ["--nproc_per_node=2", "-m", "helpers.training.distributed"]
+
+
+def test_a_failed_jobs_error_names_the_cause_before_torchruns_summary():
+    from helpers.training.distributed import error_lines
+
+    summary = [f"torchrun summary line {i}" for i in range(15)]
+    aborted = ["[rank1]: starting", "terminate called after throwing an instance of 'gloo::IoException'",
+               "  what():  [gloo/transport/tcp/pair.cc:598] Connection closed by peer", "[rank0]: epoch 1"]
+    said = error_lines("\n".join(aborted + summary))
+    assert said == [aborted[1], aborted[2], *summary]
+    python = ["Traceback (most recent call last):", '  File "x.py", line 1', "ValueError: bad batch size"]
+    assert error_lines("\n".join(python + summary))[0] == "ValueError: bad batch size"
+    ours = "helpers.training.distributed: error: --epochs must be at least 1"
+    assert error_lines("\n".join(python + [ours] + summary + [ours])) == [ours]
