@@ -10,9 +10,11 @@ part back and draws those four over it (blitting). A step to another position --
 button does every 700 ms -- only moves them. All sides run in one process on the chapter's 5x5
 example with "same" padding, in turn, ``--repeats`` times each (after one round that is not kept):
 
-* **new picture, blitted**: the explorer's kernel switches between two presets of the same size;
+* **new picture, blitted**: the explorer's kernel switches between two presets of the same size
+  (with "same" padding the explorer lays the figure out twice: one pass of the layout leaves the
+  output's title partly above the picture);
 * **new picture, saved whole**: what the explorer did before: a figure made as it makes one,
-  drawn by ``plot_conv_step``, then ``savefig``;
+  drawn by ``plot_conv_step``, then ``savefig`` (its output title clipped at the top);
 * **moved window, blitted**: the explorer's position steps to the next output cell;
 * **moved window, saved whole**: what it did before: ``move_conv_step``, then ``savefig``.
 

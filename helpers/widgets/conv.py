@@ -161,8 +161,7 @@ class ConvExplorer(widgets.VBox):
             axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
                                                     max(self.output_map.shape[1], 3)])
             self._axes = plot_conv_step(*args, axes=axes)
-            fig.draw_without_rendering()  # the constrained layout, computed once ...
-            fig.set_layout_engine("none")  # ... and kept for every step of these settings
+            _lay_out(fig)
             self._background = None
         else:  # another position: move the window in the figure already laid out
             move_conv_step(self._axes, *args)
@@ -193,6 +192,19 @@ class ConvExplorer(widgets.VBox):
         buffer = io.BytesIO()
         mpl_image.imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi)
         return buffer.getvalue()
+
+
+def _lay_out(fig: Figure, passes: int = 3) -> None:
+    """Run the figure's constrained layout, and keep it for every step of these settings.
+
+    With axes of fixed aspect (the matrices) one pass can leave a title partly above the top of
+    the figure (the output's two-line title, clipped in the picture); another pass moves it in.
+    So the layout runs again, up to ``passes`` times in all, while a title sticks out."""
+    for _ in range(passes):
+        fig.draw_without_rendering()
+        if all(ax.title.get_window_extent().y1 <= fig.bbox.y1 for ax in fig.axes):
+            break
+    fig.set_layout_engine("none")
 
 
 def conv_explorer(image=None, kernel: str = "vertical edge", stride: int = 1,

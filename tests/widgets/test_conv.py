@@ -270,3 +270,18 @@ def test_a_step_moves_the_window_and_new_settings_draw_a_new_picture(monkeypatch
     assert drawn == [(0, 0), (2, 2)]
     e.position.value = 4
     assert drawn == [(0, 0), (2, 2)] and "out[1, 1]" in e.message.value
+
+
+@pytest.mark.parametrize("image, padding, stride", [(None, 1, 1), (None, "same", 1), (None, 0, 1), ("10x12", 1, 1),
+                                                    ("10x12", "full", 2), ("16x16", 2, 3)])
+def test_every_title_lies_inside_the_picture(image, padding, stride):
+    """The output's two-line title sat a few pixels above the top of the picture (clipped) after
+    one pass of the layout for some settings (the chapter's example with padding 1 among them)."""
+    if image is not None:
+        h, w = map(int, image.split("x"))
+        image = np.arange(h * w).reshape(h, w) % 7
+    e = conv_explorer(image=image, padding=padding, stride=stride)
+    fig = e._axes[0].figure
+    for ax in fig.axes:
+        box = ax.title.get_window_extent()
+        assert box.y1 <= fig.bbox.y1 and box.x0 >= fig.bbox.x0 and box.x1 <= fig.bbox.x1, (ax.title.get_text(), box)
