@@ -29,12 +29,10 @@ import io
 import time
 
 from common import print_sides, sides_table
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from helpers.figures.convstep import move_conv_step, plot_conv_step
 from helpers.scratch.kernels import KERNELS
-from helpers.widgets.conv import _FIGSIZE, conv_explorer
+from helpers.widgets.conv import conv_explorer, picture_axes
 
 
 def timed(action) -> tuple[float, float]:
@@ -55,11 +53,9 @@ def main() -> None:
     saved = {"kernel": 0, "position": 0, "png": b""}  # the previous way's state
 
     def figure_as_before(kernel):
-        fig = Figure(figsize=_FIGSIZE, dpi=explorer.dpi, layout="constrained")
-        FigureCanvasAgg(fig)
-        axes = fig.subplots(1, 3, width_ratios=[explorer.image.shape[1] + 2, 3, max(explorer.output_map.shape[1], 3)])
+        axes = picture_axes(explorer.image, kernel, explorer.output_map, explorer.dpi)
         saved["axes"] = plot_conv_step(explorer.image, kernel, None, 0, 0, 1, "same", axes=axes)
-        return fig
+        return axes[0].figure
 
     def save(fig) -> None:
         buffer = io.BytesIO()

@@ -21,7 +21,7 @@ from helpers.scratch.kernels import get_kernel, KERNELS, parse_kernel
 from helpers.scratch.conv import conv2d
 from helpers.figures.convstep import conv_step_artists, move_conv_step, plot_conv_step
 
-__all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer", "picture_layout"]
+__all__ = ["DEFAULT_IMAGE", "PADDING_CHOICES", "ConvExplorer", "conv_explorer", "picture_axes", "picture_layout"]
 
 
 # The valid-padding worked example of chapter 02 (a 5x5 image).
@@ -155,13 +155,9 @@ class ConvExplorer(widgets.VBox):
         # the last settings that convolved (after a bad kernel, the controls may show others)
         args = (self.image, self.current_kernel, self.output_map, row, col, *self.current_step)
         if self._axes is None:  # new settings: lay out a new figure
-            fig = Figure(figsize=_FIGSIZE, dpi=self.dpi, layout="constrained")
-            FigureCanvasAgg(fig)
-            kh, kw = self.current_kernel.shape
-            axes = fig.subplots(1, 3, width_ratios=[self.image.shape[1] + 2, max(kw, 3),
-                                                    max(self.output_map.shape[1], 3)])
-            self._axes = plot_conv_step(*args, axes=axes)
-            _lay_out(fig)
+            self._axes = plot_conv_step(*args, axes=picture_axes(self.image, self.current_kernel,
+                                                                 self.output_map, self.dpi))
+            _lay_out(self._axes[0].figure)
             self._background = None
         else:  # another position: move the window in the figure already laid out
             move_conv_step(self._axes, *args)
@@ -192,6 +188,15 @@ class ConvExplorer(widgets.VBox):
         buffer = io.BytesIO()
         mpl_image.imsave(buffer, canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi)
         return buffer.getvalue()
+
+
+def picture_axes(image: np.ndarray, kernel: np.ndarray, output_map: np.ndarray, dpi: int):
+    """The explorer's three axes (input, kernel, output) in a new figure of the picture's size,
+    laid out by constrained layout when drawn; no ``pyplot``."""
+    fig = Figure(figsize=_FIGSIZE, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig.subplots(1, 3, width_ratios=[image.shape[1] + 2, max(kernel.shape[1], 3),
+                                            max(output_map.shape[1], 3)])
 
 
 def _lay_out(fig: Figure, passes: int = 3) -> None:

@@ -1,6 +1,7 @@
 """helpers.widgets.conv: conv_explorer driven from code, the kernel table it shares with the book, and its layout as JupyterLab lays it out."""
 
 from __future__ import annotations
+import io
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import helpers.widgets.conv as widgets_module  # noqa: E402
@@ -196,14 +197,11 @@ def test_conv_explorer_layout():
 
 def _pixels(png: bytes) -> np.ndarray:
     from PIL import Image
-    import io
 
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)  # (H, W, 3)
 
 
 def _saved_pixels(fig) -> np.ndarray:
-    import io
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return _pixels(buffer.getvalue())
