@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from helpers.training.devices import amp_dtype, cpu_threads, mixed_dtype, pick_device, set_seed
+from helpers.training.devices import amp_dtype, cpu_threads, eval_batch_size, mixed_dtype, pick_device, set_seed
 from helpers.training.history import History
 from helpers.training.inputs import AUGMENTATIONS, augment_batch, to_input
 from helpers.training.optimizers import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
@@ -268,17 +268,18 @@ def _logits(model: nn.Module, images: torch.Tensor, device: torch.device, batch_
     return torch.cat(out) if out else torch.empty(0)
 
 
-def evaluate(model: nn.Module, data, *, batch_size: int = 1000, device=None) -> dict[str, float]:
-    """Accuracy and mean cross-entropy loss of ``model`` on ``data`` (eval mode, no gradients)."""
+def evaluate(model: nn.Module, data, *, batch_size: int | None = None, device=None) -> dict[str, float]:
+    """Accuracy and mean cross-entropy loss of ``model`` on ``data`` (eval mode, no gradients), in
+    batches of ``batch_size`` images (default: :func:`eval_batch_size` of the device)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     images, labels = _tensors(data, "data")
-    logits = _logits(model, images, device, batch_size)
+    logits = _logits(model, images, device, eval_batch_size(device) if batch_size is None else batch_size)
     labels = labels.to(logits.device)
     return {"accuracy": (logits.argmax(1) == labels).float().mean().item(),
             "loss": F.cross_entropy(logits, labels).item()}
 
 
-def predict(model: nn.Module, data, *, batch_size: int = 1000, device=None,
+def predict(model: nn.Module, data, *, batch_size: int | None = None, device=None,
             probabilities: bool = False) -> torch.Tensor:
     """Predicted class per example (or per pixel), or with ``probabilities=True`` the softmax.
 
@@ -290,5 +291,5 @@ def predict(model: nn.Module, data, *, batch_size: int = 1000, device=None,
     if not ((images.ndim == 4 and images.dtype == torch.uint8) or (images.is_floating_point() and images.ndim >= 3)):
         raise ValueError(f"inputs must be uint8 images (N, C, H, W) or a float tensor (N, C, ...); got "
                          f"{images.dtype} {tuple(images.shape)}")
-    logits = _logits(model, images, device, batch_size).cpu()
+    logits = _logits(model, images, device, eval_batch_size(device) if batch_size is None else batch_size).cpu()
     return logits.softmax(1) if probabilities else logits.argmax(1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from helpers.training.devices import eval_batch_size
 from helpers.training.inputs import flip_and_crop
 
 __all__ = ["FLIP_MODES", "epoch_flips", "epoch_images", "TTA_LEVELS", "tta_logits"]
@@ -73,7 +74,7 @@ def _mirror(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def tta_logits(model: nn.Module, x: torch.Tensor, level: int = 2, batch_size: int = 1000) -> torch.Tensor:
+def tta_logits(model: nn.Module, x: torch.Tensor, level: int = 2, batch_size: int | None = None) -> torch.Tensor:
     """Logits ``(N, K)`` of ``model`` (in eval mode) averaged over augmented views of ``x``.
 
     Args:
@@ -82,12 +83,12 @@ def tta_logits(model: nn.Module, x: torch.Tensor, level: int = 2, batch_size: in
         level: 0 = the images only; 1 = the mean of each image and its mirror image;
             2 = half of level 1, plus half of level 1 applied to the image shifted one pixel up-left
             and one pixel down-right (averaged): six views per image, as in airbench94.
-        batch_size: images per forward pass.
+        batch_size: images per forward pass (default: ``eval_batch_size`` of ``x``'s device).
     """
     if level not in TTA_LEVELS:
         raise ValueError(f"level must be one of {sorted(TTA_LEVELS)}; got {level!r}")
     outs = []
-    for xb in x.split(batch_size):
+    for xb in x.split(eval_batch_size(x.device) if batch_size is None else batch_size):
         if level == 0:
             outs.append(model(xb).float())
             continue

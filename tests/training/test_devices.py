@@ -6,7 +6,7 @@ import pytest
 import torch
 from toydata import halves
 from helpers.models.classic import LeNet5
-from helpers.training.devices import amp_dtype, mixed_dtype, pick_device, set_seed
+from helpers.training.devices import amp_dtype, eval_batch_size, mixed_dtype, pick_device, set_seed
 from helpers.training.loop import fit
 
 
@@ -54,3 +54,9 @@ def test_amp_dtype_is_float32_off_cuda(device):
 
 def test_mixed_precision_asked_for_off_cuda_is_bfloat16():
     assert mixed_dtype("cpu") == torch.bfloat16 and amp_dtype("cpu") is None
+
+
+@pytest.mark.parametrize("device,expected", [("cpu", 256), (torch.device("cpu"), 256), ("cuda", 1000),
+                                             ("cuda:1", 1000), ("mps", 1000)])
+def test_evaluation_batches_are_smaller_on_a_cpu(device, expected):
+    assert eval_batch_size(device) == expected

@@ -72,6 +72,24 @@ def test_evaluate_and_predict_on_a_hand_weighted_model():
     assert probs.shape == (200, 2) and torch.allclose(probs.sum(1), torch.ones(200))
 
 
+def test_evaluation_batches_default_to_the_devices_size_and_do_not_change_the_result():
+    set_seed(0)
+    model = CifarCNN(num_classes=3, batchnorm=True).eval()
+    g = torch.Generator().manual_seed(0)
+    images, labels = torch.randint(0, 256, (600, 3, 32, 32), dtype=torch.uint8, generator=g), torch.arange(600) % 3
+    sizes = []
+    hook = model.register_forward_pre_hook(lambda m, args: sizes.append(len(args[0])))
+    default = evaluate(model, (images, labels))
+    assert sizes == [256, 256, 88]  # eval_batch_size("cpu")
+    sizes.clear()
+    whole = evaluate(model, (images, labels), batch_size=1000)
+    assert sizes == [600]
+    hook.remove()
+    assert default["accuracy"] == whole["accuracy"]
+    assert default["loss"] == pytest.approx(whole["loss"], rel=1e-5)
+    assert torch.equal(predict(model, images), predict(model, images, batch_size=7))
+
+
 def test_fit_rejects_bad_arguments():
     data = halves(8)
     with pytest.raises(ValueError, match="epochs must be a positive int"):
