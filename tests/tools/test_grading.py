@@ -1,7 +1,7 @@
 """The grader on honest, careless, partial and broken submissions: each gets its exact row.
 
-All the submissions below are graded in one batch (two at a time, in bubblewrap sandboxes) and
-each test reads its own row. The assignment is the small one of grading_support.py; the
+All the submissions below are graded in one batch (two at a time, in bubblewrap sandboxes), the
+infinite loops in a second one with a shorter cell limit, and each test reads its own row. The assignment is the small one of grading_support.py; the
 cheats are in test_grading_cheats.py, the batch mechanics in test_grading_batch.py, the book's
 own exercises in test_grading_book.py.
 """
@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from grading_support import (  # noqa: E402
-    ANSWERS, EXERCISE, FULL, INDEX, SOURCE, all_answers, expect, feedback_of, grade, student)
+    ANSWERS, EXERCISE, FULL, INDEX, SETTINGS, SOURCE, all_answers, expect, feedback_of, grade, student)
 
 from booktools.grading.assemble import InvalidNotebook, read_submission  # noqa: E402
 from booktools.grading.codec import NotData, decode, dumps, encode, loads  # noqa: E402
@@ -130,12 +130,6 @@ CASES = {
     "numpy_scalar_and_tensor_answers": (all_answers(a1="import numpy as np\nanswer_99_1 = np.int64(-6)",
                                                     a3="import torch\nanswer_99_3 = torch.tensor(404.2)"),
                                         "ok", FULL, [], ""),
-    "infinite_loop": (all_answers(a2="def double(x):\n    while True:\n        pass"), "timeout",
-                      {k: v for k, v in FULL.items() if k != "ex99_2_check"}, ["cell_timeout:ex99_2_check"],
-                      "ran past its time limit"),
-    "loop_ignoring_sigint": (all_answers(a2="import signal\ndef double(x):\n"
-                                            "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass"),
-                             "timeout", {"ex99_1_check": 2.0}, [], "ran past its time limit"),
     "memory_error_fails_one_cell": (all_answers(a3="import numpy as np\nhog = np.ones(2**31)\nanswer_99_3 = 404.2"),
                                     "ok", PART, [], ""),
     "kernel_crash": (all_answers(a3="import os\nos._exit(1)"), "kernel_died",
@@ -156,18 +150,39 @@ CASES = {
     "huge_notebook": (_huge(), "invalid_notebook", {}, [], "over the 20 MB limit"),
 }
 
+# Infinite loops run until the grader stops them at the cell's time limit, each burning a core
+# meanwhile: they are graded in a batch of their own with a short limit (the limit's length is not
+# what they test), so that the other cases can keep a limit with room for a loaded machine.
+LOOP_CELL_TIMEOUT = 5
+LOOP_CASES = {
+    "infinite_loop": (all_answers(a2="def double(x):\n    while True:\n        pass"), "timeout",
+                      {k: v for k, v in FULL.items() if k != "ex99_2_check"}, ["cell_timeout:ex99_2_check"],
+                      "ran past its time limit"),
+    "loop_ignoring_sigint": (all_answers(a2="import signal\ndef double(x):\n"
+                                            "    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass"),
+                             "timeout", {"ex99_1_check": 2.0}, [], "ran past its time limit"),
+}
+ALL_CASES = {**CASES, **LOOP_CASES}
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("grading")
-    rows, out, paths = grade(root, {name: case[0] for name, case in CASES.items()})
+    rows, out, _ = grade(tmp_path_factory.mktemp("grading"), {name: case[0] for name, case in CASES.items()})
     return rows, out
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_each_submission_gets_its_exact_row(graded, name):
-    rows, out = graded
-    _, status, earned, flags, error = CASES[name]
+@pytest.fixture(scope="module")
+def graded_loops(tmp_path_factory):
+    settings = SETTINGS.__class__(**{**vars(SETTINGS), "cell_timeout": LOOP_CELL_TIMEOUT})
+    rows, out, _ = grade(tmp_path_factory.mktemp("grading-loops"),
+                         {name: case[0] for name, case in LOOP_CASES.items()}, settings=settings)
+    return rows, out
+
+
+@pytest.mark.parametrize("name", list(ALL_CASES))
+def test_each_submission_gets_its_exact_row(request, name):
+    rows, out = request.getfixturevalue("graded_loops" if name in LOOP_CASES else "graded")
+    _, status, earned, flags, error = ALL_CASES[name]
     row = rows[name]
     expect(row, status, earned)
     for flag in flags:
@@ -181,14 +196,22 @@ def test_each_submission_gets_its_exact_row(graded, name):
     assert feedback_of(out, row).startswith("# Feedback: ")
 
 
-def test_gradebook_has_one_row_per_submission_and_the_columns(graded):
-    rows, out = graded
-    assert set(rows) == set(CASES)
+@pytest.mark.parametrize("batch,cases", [("graded", CASES), ("graded_loops", LOOP_CASES)])
+def test_gradebook_has_one_row_per_submission_and_the_columns(request, batch, cases):
+    rows, out = request.getfixturevalue(batch)
+    assert set(rows) == set(cases)
     header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == ["submission", "key", "status", "score", "max_score", "ex99_1_check", "ex99_2_check",
                       "ex99_3_check", "ex99_5_check", "ex99_4_why", "needs_manual", "flags", "seconds", "error",
                       "feedback"]
-    assert len(out.read_text(encoding="utf-8").splitlines()) == len(CASES) + 1
+    assert len(out.read_text(encoding="utf-8").splitlines()) == len(cases) + 1
+
+
+def test_a_loop_is_stopped_at_the_cell_limit_of_its_batch(graded_loops):
+    rows, _ = graded_loops
+    # the loop that ignores SIGINT costs the kernel: it is stopped once, at about the limit
+    seconds = float(rows["loop_ignoring_sigint"]["seconds"])
+    assert LOOP_CELL_TIMEOUT <= seconds < LOOP_CELL_TIMEOUT + 60, rows["loop_ignoring_sigint"]
 
 
 def test_feedback_shows_results_not_hidden_answers(graded):
