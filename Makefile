@@ -85,10 +85,11 @@ $(MATHJAX_STAMP):
 # Tests run on TEST_WORKERS pytest-xdist workers, one per core of the book's machine (four were
 # slower there from a fresh clone, and made a grader-killing test flaky; benchmarks/README.md).
 # --dist loadfile keeps each file on one worker: a notebook's cells share one kernel, and a file's
-# shared fixtures (the built book, a graded batch) are made once. TEST_WORKERS=0: one process.
+# shared fixtures (the built book, a graded batch) are made once; --no-loadscope-reorder hands the
+# files out in conftest.py's order, longest first. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/python -m pytest --durations=15 $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 exercises: $(STAMP)
 	$(BIN)/python -m booktools.book sync $(NOTEBOOKS)

@@ -85,16 +85,20 @@ def pytest_runtest_setup(item):
     item.config.option.nbval_kernel_name = KERNEL_NAME
 
 
-# Parallel runs (pytest-xdist, ``-n N --dist loadfile``, as ``make test`` does): the tests of one
-# file run on one worker -- a notebook's cells share one kernel, and module- and session-scoped
-# fixtures (the built book, a graded batch) are made once. The files below start first, so that
-# no long file is left running alone at the end (a scheduling hint only: any order gives the same
-# results; the longest, from `pytest --durations`, first).
-SLOW_FIRST = ("tests/tools/test_grading_book.py", "tests/tools/test_browser.py", "tests/tools/test_notebooks.py",
-              "tests/tools/test_grading_batch.py", "chapters/13_", "tests/widgets/test_conv.py", "chapters/08_",
-              "tests/tools/test_explorer_page.py", "chapters/07_", "tests/training/test_speedrun.py",
-              "tests/tools/test_grading.py", "tests/tools/test_grading_nbgrader.py", "chapters/A1_",
-              "chapters/11_", "tests/tools/test_colab_setup.py", "solutions/07_", "tests/tools/test_grading_cheats.py")
+# Parallel runs (pytest-xdist, ``-n N --dist loadfile --no-loadscope-reorder``, as ``make test`` does):
+# the tests of one file run on one worker -- a notebook's cells share one kernel, and module- and
+# session-scoped fixtures (the built book, a graded batch) are made once. The files below are handed
+# out first, longest first, so that no long file is left running alone at the end (a scheduling hint
+# only: any order gives the same results). Without --no-loadscope-reorder, pytest-xdist 3.5 and later
+# hand out the files with the most tests first instead, whatever their length: the grader's book
+# tests (14 tests, over two minutes) then started two thirds of the way through and ran alone at
+# the end (one core idle for 33 s of a 395-s run, 2026-12-08). Order: per-file wall-clock times of
+# that run (each file's tests on one worker, the other worker busy beside it).
+SLOW_FIRST = ("tests/tools/test_grading_book.py", "tests/tools/test_browser.py", "tests/widgets/test_conv.py",
+              "tests/tools/test_notebooks.py", "tests/tools/test_grading_batch.py", "tests/tools/test_explorer_page.py",
+              "chapters/13_", "chapters/07_", "tests/tools/test_grading.py", "chapters/A1_",
+              "tests/tools/test_colab_setup.py", "tests/tools/test_grading_nbgrader.py", "chapters/11_",
+              "tests/tools/test_grading_cheats.py", "chapters/08_", "solutions/07_", "tests/training/test_distributed.py")
 
 
 def pytest_collection_modifyitems(config, items):
