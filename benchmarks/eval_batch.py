@@ -1,4 +1,4 @@
-"""Evaluation in batches of 1,000 images against the device's ``eval_batch_size`` (256 on a CPU).
+"""Evaluation in batches of 1,000 images against the device's ``eval_batch_size`` (128 on a CPU).
 
     .venv/bin/python benchmarks/eval_batch.py [--images 5000] [--repeats 5] [--threads N]
 

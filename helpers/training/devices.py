@@ -74,14 +74,15 @@ def mixed_dtype(device: torch.device | str) -> torch.dtype:
 
 def eval_batch_size(device: torch.device | str) -> int:
     """Images per forward pass when evaluating (``evaluate``, ``predict``, test-time augmentation):
-    256 on a CPU, 1,000 on a GPU.
+    128 on a CPU (the training batch of chapters 06-08), 1,000 on a GPU.
 
     A GPU needs large batches to keep its cores busy. A CPU does not, and at 1,000 images the
     activations of one layer (1,000 x 32 channels x 32 x 32 floats: 131 MB for chapter 07's CNN)
     no longer fit in its caches, so the ReLUs and poolings wait on memory. On a 2-core AMD EPYC
-    (2026-12-08, ``benchmarks/eval_batch.py``, one or two threads) batches of 1,000 took 1.7x as
-    long as batches of 256 for chapter 07's CNN, 1.6x for chapter 08's ResNet, 1.3x for LeNet-5,
-    and about as long (0.9-1.0x) for chapter 07's MLP. The results are the same up to float
+    (2026-12-08, ``benchmarks/eval_batch.py``, one thread and two) batches of 1,000 took 2.3x as
+    long as batches of 128 for chapter 07's CNN, 2.0-2.4x for chapter 08's ResNet, 1.5x for
+    LeNet-5, and 0.7-0.9x for chapter 07's MLP, whose large matrix products gain from large
+    batches (batches of 256: 1.7x, 1.6x, 1.3x and 0.9-1.0x). The results are the same up to float
     rounding: evaluation runs in eval mode, where nothing depends on the batch.
     """
-    return 256 if torch.device(device).type == "cpu" else 1000
+    return 128 if torch.device(device).type == "cpu" else 1000

@@ -56,7 +56,7 @@ def test_mixed_precision_asked_for_off_cuda_is_bfloat16():
     assert mixed_dtype("cpu") == torch.bfloat16 and amp_dtype("cpu") is None
 
 
-@pytest.mark.parametrize("device,expected", [("cpu", 256), (torch.device("cpu"), 256), ("cuda", 1000),
+@pytest.mark.parametrize("device,expected", [("cpu", 128), (torch.device("cpu"), 128), ("cuda", 1000),
                                              ("cuda:1", 1000), ("mps", 1000)])
 def test_evaluation_batches_are_smaller_on_a_cpu(device, expected):
     assert eval_batch_size(device) == expected

@@ -80,7 +80,7 @@ def test_evaluation_batches_default_to_the_devices_size_and_do_not_change_the_re
     sizes = []
     hook = model.register_forward_pre_hook(lambda m, args: sizes.append(len(args[0])))
     default = evaluate(model, (images, labels))
-    assert sizes == [256, 256, 88]  # eval_batch_size("cpu")
+    assert sizes == [128, 128, 128, 128, 88]  # eval_batch_size("cpu")
     sizes.clear()
     whole = evaluate(model, (images, labels), batch_size=1000)
     assert sizes == [600]

@@ -62,7 +62,7 @@ def test_tta_levels_average_the_views():
     mirror = [0.5 * model(v) + 0.5 * model(v.flip(3)) for v in views]
     torch.testing.assert_close(level2, 0.5 * mirror[0] + 0.25 * mirror[1] + 0.25 * mirror[2])
     assert tta_logits(model, torch.randn(5, 1, 4, 4), 2, batch_size=2).shape == (5, 2)
-    many = torch.randn(300, 1, 4, 4)  # default: batches of eval_batch_size("cpu") = 256
+    many = torch.randn(300, 1, 4, 4)  # default: batches of eval_batch_size("cpu") = 128
     torch.testing.assert_close(tta_logits(model, many, 2), tta_logits(model, many, 2, batch_size=300))
     with pytest.raises(ValueError, match="level must be one of"):
         tta_logits(model, x, 3)
