@@ -39,10 +39,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@# writes them, and each one that imports PyTorch compiles it again: 14 s of CPU instead of 5 s
 	@# per kernel there, in a test run that starts over a hundred of them. -qq and `|| true`: a file
 	@# written for a newer Python than the venv's fails to compile and is left as it is (on 3.11, torch's
-	@# testing/_internal/py312_intrinsics.py, which nothing of ours imports); the rest is compiled.
+	@# testing/_internal/py312_intrinsics.py, which nothing of ours imports); the rest is compiled,
+	@# but for the libraries' own test suites (-x: folders named test or tests, 2,287 of 13,766 files;
+	@# nothing imports them): 17.0 s instead of 20.0 s on 2 cores, 2026-12-08.
 	$(BIN)/python -m pip install --quiet --no-compile --disable-pip-version-check -r requirements.txt -c constraints.txt \
 	  2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
-	$(BIN)/python -m compileall -qq -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" || true
+	$(BIN)/python -m compileall -qq -j 0 -x '/tests?/' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" || true
 	@touch $(STAMP)
 
 book: $(STAMP) book-assets
