@@ -79,10 +79,10 @@ def eval_batch_size(device: torch.device | str) -> int:
     A GPU needs large batches to keep its cores busy. A CPU does not, and at 1,000 images the
     activations of one layer (1,000 x 32 channels x 32 x 32 floats: 131 MB for chapter 07's CNN)
     no longer fit in its caches, so the ReLUs and poolings wait on memory. On a 2-core AMD EPYC
-    (2026-12-08, ``benchmarks/eval_batch.py``, one thread and two) batches of 1,000 took 2.3x as
-    long as batches of 128 for chapter 07's CNN, 2.0-2.4x for chapter 08's ResNet, 1.5x for
-    LeNet-5, and 0.7-0.9x for chapter 07's MLP, whose large matrix products gain from large
-    batches (batches of 256: 1.7x, 1.6x, 1.3x and 0.9-1.0x). The results are the same up to float
-    rounding: evaluation runs in eval mode, where nothing depends on the batch.
+    (2026-12-08, ``benchmarks/eval_batch.py``, two runs each on one thread and on two) batches of
+    1,000 took 2.3x as long as batches of 128 for chapter 07's CNN, 2.0-2.6x for chapter 08's
+    ResNet, 1.4-1.5x for LeNet-5, and 0.7-0.9x for chapter 07's MLP, whose large matrix products
+    gain from large batches (batches of 256: 1.7x, 1.6x, 1.3x and 0.9-1.0x). The results are the
+    same up to float rounding: evaluation runs in eval mode, where nothing depends on the batch.
     """
     return 128 if torch.device(device).type == "cpu" else 1000
